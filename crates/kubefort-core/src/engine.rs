@@ -1,0 +1,446 @@
+//! The engine: load every input, run the selected rules, apply suppressions,
+//! and produce one deterministic report.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::finding::{Finding, InputError, Location, ScannedObject, SkipLevel, Skipped, Stats};
+use crate::object::{extract, pod_spec_paths, Extracted, Object};
+use crate::path::FieldPath;
+use crate::rule::{Check, Inventory, InventoryCtx, InventoryEntry, ObjectCtx, Rule, RuleMeta};
+use crate::schema;
+use crate::source::{in_helm_chart, read_source, SourceFile, DEFAULT_MAX_FILE_SIZE};
+use crate::value::Pos;
+use crate::yaml::{load_chunk, number_documents, split_documents, Limits};
+
+pub const IGNORE_ANNOTATION: &str = "kubefort.io/ignore";
+pub const IGNORE_REASON_ANNOTATION: &str = "kubefort.io/ignore-reason";
+
+/// The outcome of a scan.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Active findings, sorted by file, line, column and rule.
+    pub findings: Vec<Finding>,
+    /// Findings that matched a suppression, with the reason in `suppressed`.
+    pub suppressed: Vec<Finding>,
+    pub errors: Vec<InputError>,
+    pub skipped: Vec<Skipped>,
+    /// Every object scanned, sorted like findings.
+    pub objects: Vec<ScannedObject>,
+    pub stats: Stats,
+    /// The rules that ran.
+    pub rules: Vec<&'static RuleMeta>,
+}
+
+/// A configured engine.
+pub struct Engine {
+    rules: Vec<&'static Rule>,
+    config: Config,
+    limits: Limits,
+    max_file_size: u64,
+}
+
+/// The outcome for one file.
+#[derive(Default)]
+struct FileOutcome {
+    findings: Vec<Finding>,
+    errors: Vec<InputError>,
+    skipped: Vec<Skipped>,
+    objects: Vec<InventoryEntry>,
+    retained: Vec<Arc<Object>>,
+    documents: usize,
+}
+
+impl Engine {
+    pub fn new(rules: Vec<&'static Rule>, config: Config) -> Self {
+        let max_file_size = config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        Engine {
+            rules,
+            config,
+            limits: Limits::default(),
+            max_file_size,
+        }
+    }
+
+    pub fn with_max_file_size(mut self, bytes: u64) -> Self {
+        self.max_file_size = bytes;
+        self
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn rules(&self) -> &[&'static Rule] {
+        &self.rules
+    }
+
+    /// Scan files; `progress` is called once per file finished.
+    pub fn scan(&self, files: &[SourceFile], progress: &(dyn Fn() + Sync)) -> Report {
+        let retain: HashSet<&str> = self
+            .rules
+            .iter()
+            .filter_map(|r| match &r.check {
+                Check::Inventory { retain, .. } => Some(retain.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let outcomes: Vec<FileOutcome> = files
+            .par_iter()
+            .map(|f| {
+                let o = match read_source(f, self.max_file_size) {
+                    Ok(text) => self.scan_text(f, &text, &retain),
+                    Err(e) => FileOutcome {
+                        errors: vec![e],
+                        ..Default::default()
+                    },
+                };
+                progress();
+                o
+            })
+            .collect();
+        self.finish(files.len(), outcomes)
+    }
+
+    /// Scan in-memory text as if it were the file `name`.
+    pub fn scan_str(&self, name: &str, text: &str) -> Report {
+        let src = SourceFile {
+            name: name.into(),
+            path: None,
+        };
+        let retain: HashSet<&str> = self
+            .rules
+            .iter()
+            .filter_map(|r| match &r.check {
+                Check::Inventory { retain, .. } => Some(retain.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let o = self.scan_text(&src, text, &retain);
+        self.finish(1, vec![o])
+    }
+
+    fn scan_text(&self, src: &SourceFile, text: &str, retain: &HashSet<&str>) -> FileOutcome {
+        let mut out = FileOutcome::default();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let chunks = split_documents(text);
+        let mut docs = if chunks.len() > 32 {
+            chunks
+                .par_iter()
+                .map(|c| {
+                    let mut v = Vec::new();
+                    load_chunk(*c, &self.limits, &mut v);
+                    v
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+        } else {
+            let mut v = Vec::new();
+            for c in &chunks {
+                load_chunk(*c, &self.limits, &mut v);
+            }
+            v
+        };
+        number_documents(&mut docs);
+        out.documents = docs.len();
+
+        // An unrendered Helm template reads as broken YAML, or as YAML with
+        // template text in it: say what it is instead of how it fails.
+        if text.contains("{{") {
+            let in_chart = src.path.as_deref().is_some_and(in_helm_chart);
+            if in_chart || docs.iter().any(Result::is_err) {
+                out.skipped.push(Skipped {
+                    file: src.name.clone(),
+                    line: text
+                        .lines()
+                        .position(|l| l.contains("{{"))
+                        .map(|i| i as u32 + 1),
+                    level: SkipLevel::Warning,
+                    reason: "a Helm template, not rendered: run `helm template CHART | kubefort scan -` to scan what it produces".into(),
+                });
+                out.documents = 0;
+                return out;
+            }
+        }
+
+        let objects: Vec<(usize, crate::value::Node, crate::finding::ObjectRef)> = {
+            let mut v = Vec::new();
+            for d in docs {
+                match d {
+                    Err(e) => out.errors.push(InputError {
+                        file: src.name.clone(),
+                        line: Some(e.pos.line),
+                        column: Some(e.pos.column),
+                        message: e.message,
+                    }),
+                    Ok(doc) => {
+                        if doc.root.is_null() {
+                            continue;
+                        }
+                        let pos = doc.root.pos;
+                        match extract(doc.root) {
+                            Extracted::Objects(objs) => {
+                                v.extend(objs.into_iter().map(|(n, id)| (doc.index, n, id)))
+                            }
+                            Extracted::NotAnObject(reason) => out.skipped.push(Skipped {
+                                file: src.name.clone(),
+                                line: Some(pos.line),
+                                level: SkipLevel::Info,
+                                reason,
+                            }),
+                            Extracted::Invalid { pos, message } => out.errors.push(InputError {
+                                file: src.name.clone(),
+                                line: Some(pos.line),
+                                column: Some(pos.column),
+                                message,
+                            }),
+                        }
+                    }
+                }
+            }
+            v
+        };
+
+        for (doc_index, root, id) in objects {
+            let pod_specs = pod_spec_paths(&id, self.config.custom_pod_templates());
+            let object = Object {
+                root,
+                id,
+                file: src.name.clone(),
+                doc_index,
+                pod_specs,
+            };
+            self.check_object(&object, &mut out);
+            if retain.contains(object.id.kind.as_str()) {
+                out.retained.push(Arc::new(object));
+            }
+        }
+        out
+    }
+
+    fn check_object(&self, object: &Object, out: &mut FileOutcome) {
+        for e in schema::validate(object) {
+            out.errors.push(InputError {
+                file: object.file.clone(),
+                line: Some(e.pos.line),
+                column: Some(e.pos.column),
+                message: format!("{}: {}", object.id, e.message),
+            });
+        }
+        let specs = object.pod_specs();
+        let start = out.findings.len();
+        for rule in &self.rules {
+            if let Check::Object(check) = rule.check {
+                let mut ctx =
+                    ObjectCtx::new(object, &rule.meta, &self.config, &specs, &mut out.findings);
+                check(&mut ctx);
+            }
+        }
+        if let Some(list) = object.annotation(IGNORE_ANNOTATION) {
+            let names: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            let reason = object.annotation(IGNORE_REASON_ANNOTATION).map_or_else(
+                || format!("annotation {IGNORE_ANNOTATION}"),
+                |r| format!("{r} (annotation {IGNORE_ANNOTATION})"),
+            );
+            for f in &mut out.findings[start..] {
+                if names
+                    .iter()
+                    .any(|n| *n == f.rule || *n == "all" || f.groups.contains(n))
+                {
+                    f.suppressed = Some(reason.clone());
+                }
+            }
+        }
+        let root = FieldPath::root();
+        let name_pos = root.keys("metadata.name").locate(&object.root);
+        out.objects.push(InventoryEntry {
+            scanned: ScannedObject {
+                object: object.id.clone(),
+                location: location(&object.file, object.root.pos),
+            },
+            name_pos,
+        });
+    }
+
+    fn finish(&self, nfiles: usize, outcomes: Vec<FileOutcome>) -> Report {
+        let mut report = Report {
+            rules: self.rules.iter().map(|r| &r.meta).collect(),
+            ..Default::default()
+        };
+        report.stats.files = nfiles;
+        let mut entries = Vec::new();
+        let mut retained = Vec::new();
+        let mut findings = Vec::new();
+        for o in outcomes {
+            report.stats.documents += o.documents;
+            findings.extend(o.findings);
+            report.errors.extend(o.errors);
+            report.skipped.extend(o.skipped);
+            entries.extend(o.objects);
+            retained.extend(o.retained);
+        }
+        report.stats.objects = entries.len();
+        report.objects = entries.iter().map(|e| e.scanned.clone()).collect();
+        let inventory = Inventory::new(entries, retained);
+        for rule in &self.rules {
+            if let Check::Inventory { check, .. } = rule.check {
+                let mut ctx =
+                    InventoryCtx::new(&inventory, &rule.meta, &self.config, &mut findings);
+                check(&mut ctx);
+            }
+        }
+        for mut f in findings {
+            if f.suppressed.is_none() {
+                f.suppressed = self.config.suppression_for(&f);
+            }
+            if f.suppressed.is_some() {
+                report.suppressed.push(f);
+            } else {
+                report.findings.push(f);
+            }
+        }
+        let key = |f: &Finding| {
+            (
+                f.location.clone(),
+                f.rule,
+                f.path.clone(),
+                f.message.clone(),
+            )
+        };
+        report.findings.sort_by_cached_key(key);
+        report.findings.dedup();
+        report.suppressed.sort_by_cached_key(key);
+        report.suppressed.dedup();
+        report.errors.sort();
+        report.errors.dedup();
+        report.skipped.sort();
+        report
+            .objects
+            .sort_by(|a, b| (&a.location, &a.object).cmp(&(&b.location, &b.object)));
+        report
+    }
+}
+
+fn location(file: &Arc<str>, pos: Pos) -> Location {
+    Location {
+        file: file.clone(),
+        line: pos.line,
+        column: pos.column,
+    }
+}
+
+/// The error for a selection token that names no rule or group, with the
+/// closest names as suggestions.
+fn unknown(token: &str, all: &[&'static Rule]) -> String {
+    let mut names: BTreeSet<&str> = all.iter().map(|r| r.meta.name).collect();
+    names.extend(all.iter().flat_map(|r| r.meta.groups.iter().copied()));
+    let mut close: Vec<(usize, &str)> = names
+        .iter()
+        .map(|n| (edit_distance(token, n), *n))
+        .filter(|(d, n)| *d <= 3 || n.contains(token))
+        .collect();
+    close.sort();
+    let hint = if close.is_empty() {
+        "run `kubefort rules` to list rules and groups".to_string()
+    } else {
+        format!(
+            "did you mean {}? (`kubefort rules` lists them all)",
+            close
+                .iter()
+                .take(3)
+                .map(|(_, n)| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    format!("unknown rule or group `{token}`: {hint}")
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn matches_token(rule: &Rule, token: &str) -> bool {
+    token.eq_ignore_ascii_case("all")
+        || rule.meta.name == token
+        || rule.meta.groups.contains(&token)
+}
+
+/// Choose rules as ruff does: `select` (or the defaults) plus `extend`,
+/// minus `ignore`. Tokens are rule names, group names or `all`.
+pub fn select_rules(
+    all: &[&'static Rule],
+    select: Option<&[String]>,
+    extend: &[String],
+    ignore: &[String],
+) -> Result<Vec<&'static Rule>, String> {
+    let tokens = |list: &[String]| -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        for t in list
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            if !all.iter().any(|r| matches_token(r, t)) {
+                return Err(unknown(t, all));
+            }
+            out.push(t.to_string());
+        }
+        Ok(out)
+    };
+    let ignore = tokens(ignore)?;
+    let extend = tokens(extend)?;
+    let chosen: Vec<&'static Rule> = match select {
+        Some(sel) => {
+            let sel = tokens(sel)?;
+            all.iter()
+                .copied()
+                .filter(|r| sel.iter().chain(&extend).any(|t| matches_token(r, t)))
+                .collect()
+        }
+        None => all
+            .iter()
+            .copied()
+            .filter(|r| r.meta.default_enabled || extend.iter().any(|t| matches_token(r, t)))
+            .collect(),
+    };
+    Ok(chosen
+        .into_iter()
+        .filter(|r| !ignore.iter().any(|t| matches_token(r, t)))
+        .collect())
+}
+
+/// Whether a path is a file kubefort would pick up in a directory walk.
+pub fn is_manifest_path(p: &Path) -> bool {
+    matches!(
+        p.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("yaml" | "yml" | "json")
+    )
+}

@@ -1,0 +1,222 @@
+//! What a rule is: metadata and docs next to a check function.
+//!
+//! A rule file declares one `pub static RULE: Rule`. Object rules see one
+//! object at a time and run in parallel; inventory rules see every scanned
+//! object once per scan, with full objects kept only for the kinds they ask
+//! for.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use crate::config::Config;
+use crate::finding::{Finding, Location, ObjectRef, ScannedObject, Severity};
+use crate::object::{Object, PodSpec};
+use crate::path::FieldPath;
+use crate::value::Pos;
+
+/// A rule's identity and documentation.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable kebab-case name (`privileged-container`).
+    pub name: &'static str,
+    pub severity: Severity,
+    /// Groups this rule belongs to; the first is its category.
+    pub groups: &'static [&'static str],
+    /// One line: what the rule finds.
+    pub summary: &'static str,
+    /// What to change, in one or two sentences (goes into every finding).
+    pub remediation: &'static str,
+    /// Markdown: what it does, why it matters, example, how to fix.
+    pub docs: &'static str,
+    pub references: &'static [&'static str],
+    /// Selected when the user selects nothing.
+    pub default_enabled: bool,
+}
+
+/// A rule: metadata plus the check.
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub check: Check,
+}
+
+pub enum Check {
+    /// Looks at one object at a time.
+    Object(fn(&mut ObjectCtx<'_>)),
+    /// Looks at the whole inventory; `retain` names the kinds it needs in full.
+    Inventory {
+        retain: &'static [&'static str],
+        check: fn(&mut InventoryCtx<'_>),
+    },
+}
+
+/// What an object rule sees.
+pub struct ObjectCtx<'a> {
+    pub object: &'a Object,
+    pub rule: &'static RuleMeta,
+    pub config: &'a Config,
+    pod_specs: &'a [PodSpec<'a>],
+    out: &'a mut Vec<Finding>,
+}
+
+impl<'a> ObjectCtx<'a> {
+    pub fn new(
+        object: &'a Object,
+        rule: &'static RuleMeta,
+        config: &'a Config,
+        pod_specs: &'a [PodSpec<'a>],
+        out: &'a mut Vec<Finding>,
+    ) -> Self {
+        ObjectCtx {
+            object,
+            rule,
+            config,
+            pod_specs,
+            out,
+        }
+    }
+
+    /// The pod specs of the object (none unless it is a workload).
+    pub fn pod_specs(&self) -> &'a [PodSpec<'a>] {
+        self.pod_specs
+    }
+
+    /// Report a finding at `path` with the rule's default severity.
+    pub fn report(&mut self, path: FieldPath, message: impl Into<String>) {
+        self.report_with(self.rule.severity, path, message);
+    }
+
+    /// Report a finding at `path` with a severity of its own.
+    pub fn report_with(&mut self, severity: Severity, path: FieldPath, message: impl Into<String>) {
+        let pos = path.locate(&self.object.root);
+        self.out.push(make_finding(
+            self.rule,
+            severity,
+            message.into(),
+            self.object.id.clone(),
+            &path,
+            Location {
+                file: self.object.file.clone(),
+                line: pos.line,
+                column: pos.column,
+            },
+        ));
+    }
+}
+
+pub(crate) fn make_finding(
+    rule: &'static RuleMeta,
+    severity: Severity,
+    message: String,
+    object: ObjectRef,
+    path: &FieldPath,
+    location: Location,
+) -> Finding {
+    Finding {
+        rule: rule.name,
+        severity,
+        message,
+        object,
+        path: path.to_string(),
+        location,
+        remediation: rule.remediation,
+        groups: rule.groups,
+        suppressed: None,
+    }
+}
+
+/// Everything a scan saw, for rules that look across objects.
+#[derive(Default)]
+pub struct Inventory {
+    /// Every scanned object, in report order.
+    pub objects: Vec<InventoryEntry>,
+    /// Full objects of the kinds some selected inventory rule retains.
+    pub retained: Vec<Arc<Object>>,
+    by_kind: OnceLock<HashMap<String, Vec<usize>>>,
+}
+
+/// One scanned object: identity, where it is, and where its name is.
+#[derive(Clone, Debug)]
+pub struct InventoryEntry {
+    pub scanned: ScannedObject,
+    /// Position of `metadata.name`, or of the object.
+    pub name_pos: Pos,
+}
+
+impl Inventory {
+    pub fn new(objects: Vec<InventoryEntry>, retained: Vec<Arc<Object>>) -> Self {
+        Inventory {
+            objects,
+            retained,
+            by_kind: OnceLock::new(),
+        }
+    }
+
+    /// Indexes of `objects` by kind, built on first use.
+    pub fn by_kind(&self, kind: &str) -> &[usize] {
+        let idx = self.by_kind.get_or_init(|| {
+            let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, o) in self.objects.iter().enumerate() {
+                m.entry(o.scanned.object.kind.clone()).or_default().push(i);
+            }
+            m
+        });
+        idx.get(kind).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// What an inventory rule sees.
+pub struct InventoryCtx<'a> {
+    pub inventory: &'a Inventory,
+    pub rule: &'static RuleMeta,
+    pub config: &'a Config,
+    out: &'a mut Vec<Finding>,
+}
+
+impl<'a> InventoryCtx<'a> {
+    pub fn new(
+        inventory: &'a Inventory,
+        rule: &'static RuleMeta,
+        config: &'a Config,
+        out: &'a mut Vec<Finding>,
+    ) -> Self {
+        InventoryCtx {
+            inventory,
+            rule,
+            config,
+            out,
+        }
+    }
+
+    /// Report a finding on an inventory entry at its `metadata.name`.
+    pub fn report_entry(&mut self, entry: &InventoryEntry, message: impl Into<String>) {
+        self.out.push(make_finding(
+            self.rule,
+            self.rule.severity,
+            message.into(),
+            entry.scanned.object.clone(),
+            &FieldPath::root().keys("metadata.name"),
+            Location {
+                file: entry.scanned.location.file.clone(),
+                line: entry.name_pos.line,
+                column: entry.name_pos.column,
+            },
+        ));
+    }
+
+    /// Report a finding at a path of a retained object.
+    pub fn report_object(&mut self, object: &Object, path: FieldPath, message: impl Into<String>) {
+        let pos = path.locate(&object.root);
+        self.out.push(make_finding(
+            self.rule,
+            self.rule.severity,
+            message.into(),
+            object.id.clone(),
+            &path,
+            Location {
+                file: object.file.clone(),
+                line: pos.line,
+                column: pos.column,
+            },
+        ));
+    }
+}
