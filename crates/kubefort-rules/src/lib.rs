@@ -1,1 +1,48 @@
+//! kubefort's built-in rules. One file per rule, grouped by theme; each file
+//! holds the rule's documentation next to its check. Every rule is listed in
+//! [`all`], the one place rules register.
 
+use kubefort_core::Rule;
+
+pub mod correctness;
+pub mod images;
+pub mod reliability;
+pub mod workload;
+
+/// Every built-in rule, in documentation order.
+pub fn all() -> Vec<&'static Rule> {
+    vec![
+        &workload::privileged_container::RULE,
+        &workload::host_network::RULE,
+        &workload::host_pid::RULE,
+        &workload::host_ipc::RULE,
+        &images::latest_tag::RULE,
+        &reliability::missing_memory_limit::RULE,
+        &reliability::missing_cpu_limit::RULE,
+        &reliability::missing_liveness_probe::RULE,
+        &reliability::missing_readiness_probe::RULE,
+        &correctness::duplicate_object::RULE,
+    ]
+}
+
+/// Group names and what they hold, for `kubefort rules` and the docs.
+pub const GROUPS: &[(&str, &str)] = &[
+    (
+        "security",
+        "Settings that weaken isolation between workloads and the node",
+    ),
+    (
+        "pss-baseline",
+        "Controls of the Pod Security Standards' baseline level",
+    ),
+    (
+        "pss-restricted",
+        "Controls of the Pod Security Standards' restricted level (includes baseline)",
+    ),
+    ("images", "Image references: tags, digests, registries"),
+    ("reliability", "Resource limits and health probes"),
+    (
+        "correctness",
+        "Manifests that do not do what they appear to",
+    ),
+];

@@ -1,0 +1,3 @@
+//! Manifests that do not do what they appear to.
+
+pub mod duplicate_object;
