@@ -156,7 +156,17 @@ impl Engine {
         // template text in it: say what it is instead of how it fails.
         if text.contains("{{") {
             let in_chart = src.path.as_deref().is_some_and(in_helm_chart);
-            if in_chart || docs.iter().any(Result::is_err) {
+            let lines: Vec<&str> = text.lines().collect();
+            let near_template = |line: u32| {
+                let l = line as usize;
+                (l.saturating_sub(2)..=l)
+                    .filter_map(|i| lines.get(i))
+                    .any(|t| t.contains("{{"))
+            };
+            let template_error = docs
+                .iter()
+                .any(|d| matches!(d, Err(e) if near_template(e.pos.line)));
+            if in_chart || template_error {
                 out.skipped.push(Skipped {
                     file: src.name.clone(),
                     line: text

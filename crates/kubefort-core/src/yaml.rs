@@ -220,25 +220,159 @@ pub fn number_documents(docs: &mut [Result<Document, LoadError>]) {
 
 /// Load the documents of one chunk, appending them to `out`.
 pub fn load_chunk(chunk: Chunk<'_>, limits: &Limits, out: &mut Vec<Result<Document, LoadError>>) {
-    let mut builder = Builder::new(chunk.first_line, limits);
-    let mut parser = Parser::new_from_str(chunk.text);
+    let base = out.len();
+    let ok = parse_chunk(chunk.text, chunk.first_line, &[], limits, out);
+    if ok {
+        return;
+    }
+    // go-yaml (libyaml) does not check indentation inside flow collections
+    // and quoted scalars, where YAML gives it no meaning; saphyr does. When
+    // that is why a document failed, indent those lines and read it again,
+    // keeping columns as written.
+    let failed_on_indent = matches!(out.last(), Some(Err(e)) if e.message.contains("indentation"));
+    if !failed_on_indent {
+        return;
+    }
+    if let Some((text, pads)) = relax_indentation(chunk.text) {
+        let mut retry = Vec::new();
+        if parse_chunk(&text, chunk.first_line, &pads, limits, &mut retry) {
+            out.truncate(base);
+            out.extend(retry);
+        }
+    }
+}
+
+/// Parse one chunk; false when it ended in an error (which is pushed last).
+fn parse_chunk(
+    text: &str,
+    first_line: u32,
+    pads: &[u32],
+    limits: &Limits,
+    out: &mut Vec<Result<Document, LoadError>>,
+) -> bool {
+    let mut builder = Builder::new(first_line, pads, limits);
+    let mut parser = Parser::new_from_str(text);
     loop {
         match parser.next_event() {
-            None | Some(Ok((Event::StreamEnd, _))) => break,
+            None | Some(Ok((Event::StreamEnd, _))) => return true,
             Some(Ok((event, span))) => match builder.event(event, span) {
                 Ok(Some(root)) => out.push(Ok(Document { index: 0, root })),
                 Ok(None) => {}
                 Err(e) => {
                     out.push(Err(e));
-                    break;
+                    return false;
                 }
             },
             Some(Err(e)) => {
-                out.push(Err(scan_error(&e, chunk.first_line)));
-                break;
+                out.push(Err(scan_error(&e, first_line)));
+                return false;
             }
         }
     }
+}
+
+/// Indent the continuation lines of flow collections and multi-line quoted
+/// scalars past the line that opened them. Returns the new text and the
+/// spaces added to each line (0-based from the chunk start), or `None` when
+/// nothing needed it.
+fn relax_indentation(text: &str) -> Option<(String, Vec<u32>)> {
+    #[derive(PartialEq)]
+    enum Quote {
+        None,
+        Single,
+        Double,
+    }
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut pads = Vec::new();
+    let mut depth = 0usize;
+    let mut quote = Quote::None;
+    let mut opener_indent = 0usize;
+    let mut block_scalar: Option<usize> = None;
+    let mut changed = false;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let blank = line.trim().is_empty();
+        if let Some(bi) = block_scalar {
+            if blank || indent > bi {
+                out.push_str(line);
+                pads.push(0);
+                continue;
+            }
+            block_scalar = None;
+        }
+        let continuation = depth > 0 || quote != Quote::None;
+        let mut pad = 0;
+        if continuation {
+            if !blank && indent <= opener_indent {
+                pad = opener_indent + 1 - indent;
+                changed = true;
+            }
+        } else {
+            // The column content starts at, past any `- ` sequence markers.
+            let mut c = indent;
+            let b = line.as_bytes();
+            while c + 1 < b.len() && b[c] == b'-' && b[c + 1] == b' ' {
+                c += 2;
+                while c < b.len() && b[c] == b' ' {
+                    c += 1;
+                }
+            }
+            opener_indent = c;
+        }
+        for _ in 0..pad {
+            out.push(' ');
+        }
+        out.push_str(line);
+        pads.push(pad as u32);
+        let b = line.as_bytes();
+        let mut i = 0;
+        let mut content_end = b.len();
+        while i < b.len() {
+            let c = b[i];
+            match quote {
+                Quote::Single => {
+                    if c == b'\'' {
+                        if b.get(i + 1) == Some(&b'\'') {
+                            i += 1;
+                        } else {
+                            quote = Quote::None;
+                        }
+                    }
+                }
+                Quote::Double => {
+                    if c == b'\\' {
+                        i += 1;
+                    } else if c == b'"' {
+                        quote = Quote::None;
+                    }
+                }
+                Quote::None => {
+                    let prev = b[..i].iter().rev().find(|&&p| p != b' ' && p != b'\t');
+                    let token_start = matches!(prev, None | Some(b'[' | b'{' | b',' | b':' | b'-' | b'?'));
+                    match c {
+                        b'#' if i == 0 || matches!(b[i - 1], b' ' | b'\t') => {
+                            content_end = i;
+                            break;
+                        }
+                        b'\'' if token_start => quote = Quote::Single,
+                        b'"' if token_start => quote = Quote::Double,
+                        b'[' | b'{' if token_start || depth > 0 => depth += 1,
+                        b']' | b'}' if depth > 0 => depth -= 1,
+                        _ => {}
+                    }
+                }
+            }
+            i += 1;
+        }
+        if depth == 0 && quote == Quote::None {
+            let content = line[..content_end].trim_end();
+            let tail = content.trim_end_matches(|c: char| c == '+' || c == '-' || c.is_ascii_digit());
+            if tail.ends_with(" |") || tail.ends_with(" >") || tail == "|" || tail == ">" || tail.ends_with("-|") {
+                block_scalar = Some(indent);
+            }
+        }
+    }
+    changed.then_some((out, pads))
 }
 
 fn scan_error(e: &ScanError, first_line: u32) -> LoadError {
@@ -280,6 +414,8 @@ enum PendingKey {
 
 struct Builder<'l> {
     first_line: u32,
+    /// Spaces added to each line by `relax_indentation`, taken off columns.
+    pads: &'l [u32],
     limits: &'l Limits,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, usize)>,
@@ -296,9 +432,10 @@ struct Scalar {
 }
 
 impl<'l> Builder<'l> {
-    fn new(first_line: u32, limits: &'l Limits) -> Self {
+    fn new(first_line: u32, pads: &'l [u32], limits: &'l Limits) -> Self {
         Builder {
             first_line,
+            pads,
             limits,
             stack: Vec::new(),
             anchors: HashMap::new(),
@@ -308,10 +445,10 @@ impl<'l> Builder<'l> {
     }
 
     fn pos(&self, span: &Span) -> Pos {
-        Pos::new(
-            self.first_line + span.start.line() as u32 - 1,
-            span.start.col() as u32 + 1,
-        )
+        let line = span.start.line();
+        let pad = self.pads.get(line.wrapping_sub(1)).copied().unwrap_or(0);
+        let col = (span.start.col() as u32).saturating_sub(pad);
+        Pos::new(self.first_line + line as u32 - 1, col + 1)
     }
 
     /// Feed one event; returns a finished document root.
@@ -1039,6 +1176,21 @@ mod tests {
             .map(|i| format!("{}k:\n", " ".repeat(i)))
             .collect::<String>();
         assert!(err(&src).message.contains("deep"));
+    }
+
+    #[test]
+    fn flow_and_quoted_indentation_is_lenient_like_go_yaml() {
+        let n = one("spec:\n  args: [\n    \"a\",\n  \"b\",\n  ]\n  x: 1\n");
+        let args = n.get_path(&["spec", "args"]).unwrap().as_seq().unwrap();
+        assert_eq!(args.len(), 2);
+        assert_eq!(args[1].pos, Pos::new(4, 3));
+        assert_eq!(n.get_path(&["spec", "x"]).unwrap().pos, Pos::new(6, 6));
+        let n = one("c:\n  args: ['\n    echo a;\n  echo b\n  ']\n");
+        let a = &n.get_path(&["c", "args"]).unwrap().as_seq().unwrap()[0];
+        assert_eq!(a.as_str(), Some(" echo a; echo b "));
+        // Block scalars are left alone.
+        let n = one("a: |\n  x [\nb: [1,\n 2]\n");
+        assert_eq!(n.get("a").unwrap().as_str(), Some("x [\n"));
     }
 
     #[test]

@@ -1,1 +1,294 @@
-fn main() {}
+//! The kubefort command line: wiring only, no logic.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use kubefort_core::config::{parse_pss_version, Config};
+use kubefort_core::source::{discover, Input};
+use kubefort_core::{select_rules, Engine, RuleMeta, Severity};
+use kubefort_report::WriteOptions;
+
+/// Exit code: nothing at or above --fail-on.
+const EXIT_OK: u8 = 0;
+/// Exit code: findings at or above --fail-on.
+const EXIT_FINDINGS: u8 = 1;
+/// Exit code: usage error, or an input that could not be read or parsed.
+const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "kubefort",
+    version,
+    about = "Find and stop Kubernetes misconfigurations",
+    long_about = "kubefort finds the Kubernetes misconfigurations behind most cluster breaches \
+(privileged containers, host namespaces, mutable images, missing limits, ...) in manifests, \
+with the exact file, line and field.\n\nExit codes: 0 no findings at or above --fail-on; \
+1 findings at or above it; 2 usage error or unreadable input (findings for readable inputs \
+are still reported).",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan manifests: files, directories (recursively) or - for stdin
+    Scan(ScanArgs),
+    /// List the rules with their severity, groups and docs
+    Rules(RulesArgs),
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(clap::Args)]
+struct ScanArgs {
+    /// Files, directories or - (stdin); directories are searched for .yaml, .yml and .json
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<String>,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    format: Format,
+    /// Write the report to FILE instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Run only these rules or groups (comma-separated; `all` for every rule)
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    select: Option<Vec<String>>,
+    /// Run these rules or groups in addition to the selection
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    extend_select: Vec<String>,
+    /// Do not run these rules or groups
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    ignore: Vec<String>,
+    /// Fail (exit 1) on findings at or above this severity [default: low]
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+    /// Pod Security Standards version to check against (vMAJOR.MINOR or latest) [default: latest]
+    #[arg(long, value_name = "VERSION")]
+    pss_version: Option<String>,
+    /// Configuration file [default: .kubefort.yaml found upward from the working directory]
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Ignore any configuration file
+    #[arg(long)]
+    no_config: bool,
+    /// Largest input file to read, in bytes [default: 33554432]
+    #[arg(long, value_name = "BYTES")]
+    max_file_size: Option<u64>,
+    /// When to use colours in text output
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorChoice,
+    /// Also show suppressed findings, fixes and inputs skipped as not Kubernetes objects
+    #[arg(long, short = 'v')]
+    verbose: bool,
+    /// Never show a progress bar
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(clap::Args)]
+struct RulesArgs {
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    format: RulesFormat,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Rules(args) => {
+            let all = kubefort_rules::all();
+            let metas: Vec<&RuleMeta> = all.iter().map(|r| &r.meta).collect();
+            let out = match args.format {
+                RulesFormat::Text => kubefort_report::rules::text(&metas),
+                RulesFormat::Json => kubefort_report::rules::json(&metas),
+                RulesFormat::Markdown => {
+                    kubefort_report::rules::markdown(&metas, kubefort_rules::GROUPS)
+                }
+            };
+            print_stdout(&out)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "kubefort", &mut std::io::stdout());
+            ExitCode::from(EXIT_OK)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut buf) {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_ERROR);
+            }
+            print_stdout(&String::from_utf8_lossy(&buf))
+        }
+    }
+}
+
+fn print_stdout(s: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn usage_error(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(EXIT_ERROR)
+}
+
+fn load_config(args: &ScanArgs) -> Result<Config, String> {
+    if args.no_config {
+        return Ok(Config::default());
+    }
+    let path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => std::env::current_dir().ok().and_then(|d| Config::discover(&d)),
+    };
+    match path {
+        Some(p) => Config::load(&p),
+        None => Ok(Config::default()),
+    }
+}
+
+fn scan(args: ScanArgs) -> ExitCode {
+    let config = match load_config(&args) {
+        Ok(c) => c,
+        Err(e) => return usage_error(format!("configuration: {e}")),
+    };
+    if let Some(v) = args.pss_version.as_deref().or(config.pss_version.as_deref()) {
+        if let Err(e) = parse_pss_version(v) {
+            return usage_error(e);
+        }
+    }
+    let select = args.select.as_deref().or(config.select.as_deref());
+    let extend: Vec<String> = config.extend_select.iter().chain(&args.extend_select).cloned().collect();
+    let ignore: Vec<String> = config.ignore.iter().chain(&args.ignore).cloned().collect();
+    let rules = match select_rules(&kubefort_rules::all(), select, &extend, &ignore) {
+        Ok(r) => r,
+        Err(e) => return usage_error(e),
+    };
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
+    let inputs: Vec<Input> = args.paths.iter().map(|p| Input::parse(p)).collect();
+    let discovered = discover(&inputs, &config);
+
+    let mut engine = Engine::new(rules, config);
+    if let Some(max) = args.max_file_size {
+        engine = engine.with_max_file_size(max);
+    }
+
+    let show_progress = !args.no_progress
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("CI").is_none()
+        && discovered.files.len() > 1;
+    let bar = ProgressBar::with_draw_target(Some(discovered.files.len() as u64), ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} scanning {pos}/{len} files {wide_bar} {elapsed}")
+            .expect("template"),
+    );
+    let started = Instant::now();
+    let shown = AtomicBool::new(false);
+    let progress = || {
+        bar.inc(1);
+        if show_progress
+            && started.elapsed() > Duration::from_secs(1)
+            && !shown.swap(true, Ordering::Relaxed)
+        {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    };
+    let mut report = engine.scan(&discovered.files, &progress);
+    bar.finish_and_clear();
+    report.errors.extend(discovered.errors);
+    report.errors.sort();
+    report.skipped.extend(discovered.skipped);
+    report.skipped.sort();
+
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let opts = WriteOptions {
+        fail_on,
+        color,
+        verbose: args.verbose,
+        tool_version: env!("CARGO_PKG_VERSION"),
+    };
+    let rendered = match args.format {
+        Format::Text => kubefort_report::text::write(&report, &opts),
+        Format::Json => kubefort_report::json::write(&report, &opts),
+        Format::Sarif => kubefort_report::sarif::write(&report, &opts),
+        Format::Junit => kubefort_report::junit::write(&report, &opts),
+    };
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, rendered) {
+                return usage_error(format!("cannot write {}: {e}", path.display()));
+            }
+            // The report went to a file; still tell a person at a terminal how it went.
+            if std::io::stderr().is_terminal() {
+                let summary = kubefort_report::text::summary_line(&report, false);
+                eprintln!("{} (report written to {})", summary.trim_end(), path.display());
+            }
+        }
+        None => {
+            let code = print_stdout(&rendered);
+            if code != ExitCode::from(EXIT_OK) {
+                return code;
+            }
+        }
+    }
+    if !report.errors.is_empty() {
+        ExitCode::from(EXIT_ERROR)
+    } else if kubefort_report::fails(&report, fail_on) {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::from(EXIT_OK)
+    }
+}

@@ -1,0 +1,105 @@
+//! JUnit XML: one test suite per rule category, one test case per object in
+//! it; a test case fails with the object's findings of that category. Input
+//! errors are test cases of their own suite, with `<error>`.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use kubefort_core::Report;
+
+use crate::{xml_escape, WriteOptions};
+
+pub fn write(report: &Report, _opts: &WriteOptions) -> String {
+    let categories: BTreeSet<&str> = report
+        .rules
+        .iter()
+        .filter_map(|m| m.groups.first().copied())
+        .collect();
+    let mut suites = String::new();
+    let (mut total_tests, mut total_failures) = (0usize, 0usize);
+    for cat in &categories {
+        let mut cases = String::new();
+        let (mut tests, mut failures) = (0usize, 0usize);
+        for o in &report.objects {
+            tests += 1;
+            let found: Vec<_> = report
+                .findings
+                .iter()
+                .filter(|f| {
+                    f.groups.first() == Some(cat)
+                        && f.object == o.object
+                        && f.location.file == o.location.file
+                })
+                .collect();
+            let _ = write!(
+                cases,
+                "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\"",
+                xml_escape(&o.object.to_string()),
+                xml_escape(&o.location.file),
+                xml_escape(&o.location.file),
+                o.location.line
+            );
+            if found.is_empty() {
+                cases.push_str("/>\n");
+                continue;
+            }
+            failures += 1;
+            let worst = found.iter().map(|f| f.severity).max().expect("non-empty");
+            let mut body = String::new();
+            for f in &found {
+                let _ = writeln!(
+                    body,
+                    "{}:{}:{} [{}] {}: {}\n  path: {}\n  fix: {}",
+                    f.location.file,
+                    f.location.line,
+                    f.location.column,
+                    f.severity,
+                    f.rule,
+                    f.message,
+                    f.path,
+                    f.remediation
+                );
+            }
+            let _ = write!(
+                cases,
+                ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
+                xml_escape(&format!(
+                    "{} finding{} ({})",
+                    found.len(),
+                    if found.len() == 1 { "" } else { "s" },
+                    found.iter().map(|f| f.rule).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")
+                )),
+                worst,
+                xml_escape(&body)
+            );
+        }
+        total_tests += tests;
+        total_failures += failures;
+        let _ = write!(
+            suites,
+            "  <testsuite name=\"kubefort.{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n{cases}  </testsuite>\n",
+            xml_escape(cat)
+        );
+    }
+    let errors = report.errors.len();
+    if errors > 0 {
+        let mut cases = String::new();
+        for e in &report.errors {
+            let _ = write!(
+                cases,
+                "    <testcase name=\"{}\" classname=\"{}\">\n      <error message=\"{}\" type=\"input\"/>\n    </testcase>\n",
+                xml_escape(&format!("read {}", e.file)),
+                xml_escape(&e.file),
+                xml_escape(&e.to_string())
+            );
+        }
+        total_tests += errors;
+        let _ = write!(
+            suites,
+            "  <testsuite name=\"kubefort.inputs\" tests=\"{errors}\" failures=\"0\" errors=\"{errors}\" skipped=\"0\">\n{cases}  </testsuite>\n"
+        );
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kubefort\" tests=\"{total_tests}\" failures=\"{total_failures}\" errors=\"{errors}\">\n{suites}</testsuites>\n"
+    )
+}

@@ -1,0 +1,206 @@
+//! SARIF 2.1.0, as GitHub code scanning reads it.
+
+use serde_json::{json, Value};
+
+use kubefort_core::{Finding, Report, RuleMeta, Severity};
+
+use crate::WriteOptions;
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub's `security-severity` scale: 9+ critical, 7+ high, 4+ medium, else low.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "0.5",
+    }
+}
+
+/// A relative URI reference for a file name as the scan showed it.
+pub fn file_uri(name: &str) -> String {
+    if name == kubefort_core::source::STDIN_NAME {
+        return "stdin".into();
+    }
+    let slashed = name.replace('\\', "/");
+    let trimmed = slashed.trim_start_matches("./");
+    let mut out = String::new();
+    if trimmed.starts_with('/') {
+        out.push_str("file://");
+    }
+    for b in trimmed.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn fingerprint(f: &Finding) -> String {
+    // FNV-1a over what identifies the finding, not where it is: it survives
+    // lines moving.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let o = &f.object;
+    for part in [
+        f.rule,
+        &o.api_version,
+        &o.kind,
+        o.namespace.as_deref().unwrap_or(""),
+        o.name.as_deref().unwrap_or(""),
+        &f.path,
+        &f.location.file,
+    ] {
+        for b in part.bytes().chain(std::iter::once(0)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+fn rule_descriptor(m: &RuleMeta) -> Value {
+    let mut help_md = m.docs.to_string();
+    if !m.references.is_empty() {
+        help_md.push_str("\n## References\n");
+        for r in m.references {
+            help_md.push_str(&format!("- {r}\n"));
+        }
+    }
+    let mut tags: Vec<&str> = m.groups.to_vec();
+    if !tags.contains(&"security") && m.groups.iter().any(|g| g.starts_with("pss")) {
+        tags.push("security");
+    }
+    json!({
+        "id": m.name,
+        "name": m.name,
+        "shortDescription": {"text": m.summary},
+        "fullDescription": {"text": format!("{} {}", m.summary, m.remediation)},
+        "help": {
+            "text": format!("{}\n\nFix: {}", m.summary, m.remediation),
+            "markdown": help_md,
+        },
+        "helpUri": m.references.first().copied().unwrap_or("https://kubernetes.io/docs/concepts/security/"),
+        "defaultConfiguration": {"level": level(m.severity)},
+        "properties": {
+            "tags": tags,
+            "precision": "high",
+            "problem.severity": level(m.severity),
+            "security-severity": security_severity(m.severity),
+        },
+    })
+}
+
+fn result(f: &Finding, rule_index: Option<usize>) -> Value {
+    let o = &f.object;
+    let fqn = [
+        o.kind.as_str(),
+        o.namespace.as_deref().unwrap_or(""),
+        o.name.as_deref().unwrap_or(""),
+    ]
+    .iter()
+    .filter(|s| !s.is_empty())
+    .copied()
+    .collect::<Vec<_>>()
+    .join("/");
+    let mut r = json!({
+        "ruleId": f.rule,
+        "level": level(f.severity),
+        "message": {"text": format!("{} ({}: {})", f.message, f.object, f.path)},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": {"uri": file_uri(&f.location.file)},
+                "region": {"startLine": f.location.line, "startColumn": f.location.column},
+            },
+            "logicalLocations": [{
+                "name": o.name.as_deref().unwrap_or(""),
+                "fullyQualifiedName": fqn,
+                "kind": "object",
+            }],
+        }],
+        "partialFingerprints": {"kubefortFinding/v1": fingerprint(f)},
+        "properties": {
+            "severity": f.severity.as_str(),
+            "path": f.path,
+            "remediation": f.remediation,
+            "object": {
+                "apiVersion": o.api_version,
+                "kind": o.kind,
+                "namespace": o.namespace,
+                "name": o.name,
+            },
+        },
+    });
+    if let Some(i) = rule_index {
+        r["ruleIndex"] = json!(i);
+    }
+    if let Some(reason) = &f.suppressed {
+        let kind = if reason.contains("(annotation ") || reason.starts_with("annotation ") {
+            "inSource"
+        } else {
+            "external"
+        };
+        r["suppressions"] = json!([{"kind": kind, "justification": reason}]);
+    }
+    r
+}
+
+pub fn to_value(report: &Report, opts: &WriteOptions) -> Value {
+    let rules: Vec<Value> = report.rules.iter().map(|m| rule_descriptor(m)).collect();
+    let index = |name: &str| report.rules.iter().position(|m| m.name == name);
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .chain(&report.suppressed)
+        .map(|f| result(f, index(f.rule)))
+        .collect();
+    let notifications: Vec<Value> = report
+        .errors
+        .iter()
+        .map(|e| {
+            let mut loc = json!({"physicalLocation": {"artifactLocation": {"uri": file_uri(&e.file)}}});
+            if let Some(line) = e.line {
+                loc["physicalLocation"]["region"] = json!({"startLine": line});
+                if let Some(c) = e.column {
+                    loc["physicalLocation"]["region"]["startColumn"] = json!(c);
+                }
+            }
+            json!({"level": "error", "message": {"text": e.message}, "locations": [loc]})
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "kubefort",
+                "version": opts.tool_version,
+                "semanticVersion": opts.tool_version,
+                "informationUri": "https://github.com/kubefort/kubefort",
+                "rules": rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": report.errors.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+pub fn write(report: &Report, opts: &WriteOptions) -> String {
+    let mut s = serde_json::to_string_pretty(&to_value(report, opts)).expect("JSON");
+    s.push('\n');
+    s
+}

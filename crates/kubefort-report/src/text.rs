@@ -1,0 +1,154 @@
+//! The human-readable report: findings grouped by file, then a summary.
+
+use std::fmt::Write;
+
+use kubefort_core::{Report, Severity, SkipLevel};
+
+use crate::{counts, WriteOptions};
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Critical => "1;35",
+            Severity::High => "1;31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+            Severity::Info => "2",
+        };
+        self.wrap(code, &format!("{:<8}", s.as_str()))
+    }
+}
+
+pub fn write(report: &Report, opts: &WriteOptions) -> String {
+    let p = Paint { on: opts.color };
+    let mut out = String::new();
+    let mut current: Option<&str> = None;
+    for f in &report.findings {
+        if current != Some(&*f.location.file) {
+            if current.is_some() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{}", p.wrap("1;4", &f.location.file));
+            current = Some(&f.location.file);
+        }
+        let pos = format!("{}:{}", f.location.line, f.location.column);
+        let _ = writeln!(
+            out,
+            "  {:>7}  {} {}  {}",
+            pos,
+            p.severity(f.severity),
+            p.wrap("1", f.rule),
+            f.message
+        );
+        let _ = writeln!(
+            out,
+            "  {:>7}  {}",
+            "",
+            p.wrap("2", &format!("{} · {}", f.object, f.path))
+        );
+        if opts.verbose {
+            let _ = writeln!(out, "  {:>7}  {} {}", "", p.wrap("32", "fix:"), f.remediation);
+        }
+    }
+    if !report.findings.is_empty() {
+        out.push('\n');
+    }
+    if opts.verbose && !report.suppressed.is_empty() {
+        for f in &report.suppressed {
+            let _ = writeln!(
+                out,
+                "{} {}:{}:{}: {} on {} ({})",
+                p.wrap("2", "suppressed:"),
+                f.location.file,
+                f.location.line,
+                f.location.column,
+                f.rule,
+                f.object,
+                f.suppressed.as_deref().unwrap_or("")
+            );
+        }
+        out.push('\n');
+    }
+    for e in &report.errors {
+        let _ = writeln!(out, "{} {e}", p.wrap("1;31", "error:"));
+    }
+    for s in &report.skipped {
+        if s.level == SkipLevel::Info && !opts.verbose {
+            continue;
+        }
+        let label = match s.level {
+            SkipLevel::Warning => p.wrap("1;33", "warning:"),
+            SkipLevel::Info => p.wrap("2", "skipped:"),
+        };
+        let at = match s.line {
+            Some(l) => format!("{}:{l}", s.file),
+            None => s.file.to_string(),
+        };
+        let _ = writeln!(out, "{label} {at}: {}", s.reason);
+    }
+    if !report.errors.is_empty() || report.skipped.iter().any(|s| opts.verbose || s.level == SkipLevel::Warning) {
+        out.push('\n');
+    }
+    out.push_str(&summary(report, &p));
+    out
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The closing summary line alone.
+pub fn summary_line(report: &Report, color: bool) -> String {
+    summary(report, &Paint { on: color })
+}
+
+fn summary(report: &Report, p: &Paint) -> String {
+    let n = report.findings.len();
+    let mut s = if n == 0 {
+        p.wrap("1;32", "No findings")
+    } else {
+        let parts: Vec<String> = counts(report)
+            .iter()
+            .filter(|(_, c)| *c > 0)
+            .map(|(sev, c)| format!("{c} {sev}"))
+            .collect();
+        format!("{} ({})", p.wrap("1", &plural(n, "finding")), parts.join(", "))
+    };
+    let mut affected: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| (&f.location.file, &f.object))
+        .collect();
+    affected.sort();
+    affected.dedup();
+    let _ = write!(
+        s,
+        " in {} of {}, {} scanned",
+        affected.len(),
+        plural(report.stats.objects, "object"),
+        plural(report.stats.files, "file")
+    );
+    if !report.suppressed.is_empty() {
+        let _ = write!(s, "; {} suppressed", report.suppressed.len());
+    }
+    if !report.errors.is_empty() {
+        let _ = write!(s, "; {}", p.wrap("1;31", &plural(report.errors.len(), "error")));
+    }
+    let warnings = report.skipped.iter().filter(|s| s.level == SkipLevel::Warning).count();
+    if warnings > 0 {
+        let _ = write!(s, "; {} skipped", plural(warnings, "input"));
+    }
+    s.push('\n');
+    s
+}
