@@ -187,7 +187,7 @@ impl Config {
             {
                 continue;
             }
-            if !s.kinds.is_empty() && !s.kinds.iter().any(|k| *k == f.object.kind) {
+            if !s.kinds.is_empty() && !s.kinds.contains(&f.object.kind) {
                 continue;
             }
             if !s.names.is_empty()

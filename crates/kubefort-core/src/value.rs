@@ -198,17 +198,17 @@ impl Drop for Node {
             match v {
                 Value::Seq(items) => {
                     for mut n in items {
-                        match std::mem::replace(&mut n.value, Value::Null) {
-                            c @ (Value::Seq(_) | Value::Map(_)) => stack.push(c),
-                            _ => {}
+                        let c = std::mem::replace(&mut n.value, Value::Null);
+                        if matches!(c, Value::Seq(_) | Value::Map(_)) {
+                            stack.push(c);
                         }
                     }
                 }
                 Value::Map(m) => {
                     for mut e in m.entries {
-                        match std::mem::replace(&mut e.value.value, Value::Null) {
-                            c @ (Value::Seq(_) | Value::Map(_)) => stack.push(c),
-                            _ => {}
+                        let c = std::mem::replace(&mut e.value.value, Value::Null);
+                        if matches!(c, Value::Seq(_) | Value::Map(_)) {
+                            stack.push(c);
                         }
                     }
                 }

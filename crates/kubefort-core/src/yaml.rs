@@ -181,9 +181,9 @@ fn chunk_kind(text: &str) -> ChunkKind {
             directives = true;
             continue;
         }
-        if l.starts_with("---") {
+        if let Some(rest) = l.strip_prefix("---") {
             // `---\t# comment` and the like.
-            let rest = l[3..].trim();
+            let rest = rest.trim();
             if rest.is_empty() || rest.starts_with('#') {
                 continue;
             }
@@ -264,7 +264,20 @@ fn parse_chunk(
                 }
             },
             Some(Err(e)) => {
-                out.push(Err(scan_error(&e, first_line)));
+                let mut err = scan_error(&e, first_line);
+                // An error found at the end of the input (an unclosed
+                // bracket or quote) is reported on the last line with content.
+                let last = text
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, l)| !l.trim().is_empty())
+                    .map(|(i, _)| first_line + i as u32)
+                    .last()
+                    .unwrap_or(first_line);
+                if err.pos.line > last {
+                    err.pos = Pos::new(last, 1);
+                }
+                out.push(Err(err));
                 return false;
             }
         }
@@ -348,7 +361,8 @@ fn relax_indentation(text: &str) -> Option<(String, Vec<u32>)> {
                 }
                 Quote::None => {
                     let prev = b[..i].iter().rev().find(|&&p| p != b' ' && p != b'\t');
-                    let token_start = matches!(prev, None | Some(b'[' | b'{' | b',' | b':' | b'-' | b'?'));
+                    let token_start =
+                        matches!(prev, None | Some(b'[' | b'{' | b',' | b':' | b'-' | b'?'));
                     match c {
                         b'#' if i == 0 || matches!(b[i - 1], b' ' | b'\t') => {
                             content_end = i;
@@ -366,8 +380,14 @@ fn relax_indentation(text: &str) -> Option<(String, Vec<u32>)> {
         }
         if depth == 0 && quote == Quote::None {
             let content = line[..content_end].trim_end();
-            let tail = content.trim_end_matches(|c: char| c == '+' || c == '-' || c.is_ascii_digit());
-            if tail.ends_with(" |") || tail.ends_with(" >") || tail == "|" || tail == ">" || tail.ends_with("-|") {
+            let tail =
+                content.trim_end_matches(|c: char| c == '+' || c == '-' || c.is_ascii_digit());
+            if tail.ends_with(" |")
+                || tail.ends_with(" >")
+                || tail == "|"
+                || tail == ">"
+                || tail.ends_with("-|")
+            {
                 block_scalar = Some(indent);
             }
         }

@@ -67,7 +67,13 @@ pub fn write(report: &Report, _opts: &WriteOptions) -> String {
                     "{} finding{} ({})",
                     found.len(),
                     if found.len() == 1 { "" } else { "s" },
-                    found.iter().map(|f| f.rule).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", ")
+                    found
+                        .iter()
+                        .map(|f| f.rule)
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
                 worst,
                 xml_escape(&body)

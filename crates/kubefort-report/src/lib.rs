@@ -32,7 +32,12 @@ impl Default for WriteOptions {
 
 /// Findings per severity, highest first.
 pub fn counts(report: &Report) -> [(Severity, usize); 5] {
-    Severity::ALL.map(|s| (s, report.findings.iter().filter(|f| f.severity == s).count()))
+    Severity::ALL.map(|s| {
+        (
+            s,
+            report.findings.iter().filter(|f| f.severity == s).count(),
+        )
+    })
 }
 
 /// Whether the report has findings at or above `fail_on` (`info` never fails).

@@ -8,7 +8,10 @@ use kubefort_core::RuleMeta;
 
 pub fn text(rules: &[&RuleMeta]) -> String {
     let w = rules.iter().map(|m| m.name.len()).max().unwrap_or(4).max(4);
-    let mut out = format!("{:<w$}  {:<8}  {:<40}  SUMMARY\n", "RULE", "SEVERITY", "GROUPS");
+    let mut out = format!(
+        "{:<w$}  {:<8}  {:<40}  SUMMARY\n",
+        "RULE", "SEVERITY", "GROUPS"
+    );
     for m in rules {
         let _ = writeln!(
             out,
@@ -58,7 +61,9 @@ pub fn markdown(rules: &[&RuleMeta], groups: &[(&str, &str)]) -> String {
     for (g, d) in groups {
         let _ = writeln!(out, "| `{g}` | {d} |");
     }
-    out.push_str("\n## Rules\n\n| rule | severity | groups | summary |\n| --- | --- | --- | --- |\n");
+    out.push_str(
+        "\n## Rules\n\n| rule | severity | groups | summary |\n| --- | --- | --- | --- |\n",
+    );
     for m in rules {
         let _ = writeln!(
             out,
@@ -66,7 +71,11 @@ pub fn markdown(rules: &[&RuleMeta], groups: &[(&str, &str)]) -> String {
             m.name,
             m.name,
             m.severity.as_str(),
-            m.groups.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(" "),
+            m.groups
+                .iter()
+                .map(|g| format!("`{g}`"))
+                .collect::<Vec<_>>()
+                .join(" "),
             m.summary.replace('|', "\\|"),
             if m.default_enabled { "" } else { " (opt-in)" }
         );
@@ -77,8 +86,16 @@ pub fn markdown(rules: &[&RuleMeta], groups: &[(&str, &str)]) -> String {
             "\n---\n\n## {}\n\n**Severity:** {} · **Groups:** {} · **Default:** {}\n\n{}\n\n",
             m.name,
             m.severity.as_str(),
-            m.groups.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", "),
-            if m.default_enabled { "on" } else { "off (opt-in)" },
+            m.groups
+                .iter()
+                .map(|g| format!("`{g}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if m.default_enabled {
+                "on"
+            } else {
+                "off (opt-in)"
+            },
             m.summary
         );
         // Rule docs use `##` for their sections; nest them under the rule.

@@ -168,7 +168,8 @@ pub fn to_value(report: &Report, opts: &WriteOptions) -> Value {
         .errors
         .iter()
         .map(|e| {
-            let mut loc = json!({"physicalLocation": {"artifactLocation": {"uri": file_uri(&e.file)}}});
+            let mut loc =
+                json!({"physicalLocation": {"artifactLocation": {"uri": file_uri(&e.file)}}});
             if let Some(line) = e.line {
                 loc["physicalLocation"]["region"] = json!({"startLine": line});
                 if let Some(c) = e.column {

@@ -58,7 +58,13 @@ pub fn write(report: &Report, opts: &WriteOptions) -> String {
             p.wrap("2", &format!("{} · {}", f.object, f.path))
         );
         if opts.verbose {
-            let _ = writeln!(out, "  {:>7}  {} {}", "", p.wrap("32", "fix:"), f.remediation);
+            let _ = writeln!(
+                out,
+                "  {:>7}  {} {}",
+                "",
+                p.wrap("32", "fix:"),
+                f.remediation
+            );
         }
     }
     if !report.findings.is_empty() {
@@ -97,7 +103,12 @@ pub fn write(report: &Report, opts: &WriteOptions) -> String {
         };
         let _ = writeln!(out, "{label} {at}: {}", s.reason);
     }
-    if !report.errors.is_empty() || report.skipped.iter().any(|s| opts.verbose || s.level == SkipLevel::Warning) {
+    if !report.errors.is_empty()
+        || report
+            .skipped
+            .iter()
+            .any(|s| opts.verbose || s.level == SkipLevel::Warning)
+    {
         out.push('\n');
     }
     out.push_str(&summary(report, &p));
@@ -123,7 +134,11 @@ fn summary(report: &Report, p: &Paint) -> String {
             .filter(|(_, c)| *c > 0)
             .map(|(sev, c)| format!("{c} {sev}"))
             .collect();
-        format!("{} ({})", p.wrap("1", &plural(n, "finding")), parts.join(", "))
+        format!(
+            "{} ({})",
+            p.wrap("1", &plural(n, "finding")),
+            parts.join(", ")
+        )
     };
     let mut affected: Vec<_> = report
         .findings
@@ -132,20 +147,37 @@ fn summary(report: &Report, p: &Paint) -> String {
         .collect();
     affected.sort();
     affected.dedup();
-    let _ = write!(
-        s,
-        " in {} of {}, {} scanned",
-        affected.len(),
-        plural(report.stats.objects, "object"),
-        plural(report.stats.files, "file")
-    );
+    if n == 0 {
+        let _ = write!(
+            s,
+            " in {}, {} scanned",
+            plural(report.stats.objects, "object"),
+            plural(report.stats.files, "file")
+        );
+    } else {
+        let _ = write!(
+            s,
+            " in {} of {}, {} scanned",
+            affected.len(),
+            plural(report.stats.objects, "object"),
+            plural(report.stats.files, "file")
+        );
+    }
     if !report.suppressed.is_empty() {
         let _ = write!(s, "; {} suppressed", report.suppressed.len());
     }
     if !report.errors.is_empty() {
-        let _ = write!(s, "; {}", p.wrap("1;31", &plural(report.errors.len(), "error")));
+        let _ = write!(
+            s,
+            "; {}",
+            p.wrap("1;31", &plural(report.errors.len(), "error"))
+        );
     }
-    let warnings = report.skipped.iter().filter(|s| s.level == SkipLevel::Warning).count();
+    let warnings = report
+        .skipped
+        .iter()
+        .filter(|s| s.level == SkipLevel::Warning)
+        .count();
     if warnings > 0 {
         let _ = write!(s, "; {} skipped", plural(warnings, "input"));
     }

@@ -149,7 +149,12 @@ fn main() -> ExitCode {
             print_stdout(&out)
         }
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "kubefort", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "kubefort",
+                &mut std::io::stdout(),
+            );
             ExitCode::from(EXIT_OK)
         }
         Command::Man => {
@@ -187,7 +192,9 @@ fn load_config(args: &ScanArgs) -> Result<Config, String> {
     }
     let path = match &args.config {
         Some(p) => Some(p.clone()),
-        None => std::env::current_dir().ok().and_then(|d| Config::discover(&d)),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|d| Config::discover(&d)),
     };
     match path {
         Some(p) => Config::load(&p),
@@ -200,13 +207,22 @@ fn scan(args: ScanArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return usage_error(format!("configuration: {e}")),
     };
-    if let Some(v) = args.pss_version.as_deref().or(config.pss_version.as_deref()) {
+    if let Some(v) = args
+        .pss_version
+        .as_deref()
+        .or(config.pss_version.as_deref())
+    {
         if let Err(e) = parse_pss_version(v) {
             return usage_error(e);
         }
     }
     let select = args.select.as_deref().or(config.select.as_deref());
-    let extend: Vec<String> = config.extend_select.iter().chain(&args.extend_select).cloned().collect();
+    let extend: Vec<String> = config
+        .extend_select
+        .iter()
+        .chain(&args.extend_select)
+        .cloned()
+        .collect();
     let ignore: Vec<String> = config.ignore.iter().chain(&args.ignore).cloned().collect();
     let rules = match select_rules(&kubefort_rules::all(), select, &extend, &ignore) {
         Ok(r) => r,
@@ -225,7 +241,10 @@ fn scan(args: ScanArgs) -> ExitCode {
         && std::io::stderr().is_terminal()
         && std::env::var_os("CI").is_none()
         && discovered.files.len() > 1;
-    let bar = ProgressBar::with_draw_target(Some(discovered.files.len() as u64), ProgressDrawTarget::hidden());
+    let bar = ProgressBar::with_draw_target(
+        Some(discovered.files.len() as u64),
+        ProgressDrawTarget::hidden(),
+    );
     bar.set_style(
         ProgressStyle::with_template("{spinner} scanning {pos}/{len} files {wide_bar} {elapsed}")
             .expect("template"),
@@ -252,7 +271,9 @@ fn scan(args: ScanArgs) -> ExitCode {
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let opts = WriteOptions {
         fail_on,
@@ -274,7 +295,11 @@ fn scan(args: ScanArgs) -> ExitCode {
             // The report went to a file; still tell a person at a terminal how it went.
             if std::io::stderr().is_terminal() {
                 let summary = kubefort_report::text::summary_line(&report, false);
-                eprintln!("{} (report written to {})", summary.trim_end(), path.display());
+                eprintln!(
+                    "{} (report written to {})",
+                    summary.trim_end(),
+                    path.display()
+                );
             }
         }
         None => {

@@ -28,7 +28,11 @@ pub(crate) fn flag_missing_limit(ctx: &mut ObjectCtx<'_>, resource: &str, why: &
             };
             ctx.report(
                 path,
-                format!("{} has no {resource} limit: {why}", c.describe()),
+                format!(
+                    "{} has no {} limit: {why}",
+                    c.describe(),
+                    if resource == "cpu" { "CPU" } else { resource }
+                ),
             );
         }
     }

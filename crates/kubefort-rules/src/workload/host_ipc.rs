@@ -19,7 +19,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(ctx: &mut ObjectCtx<'_>) {
-    super::flag_pod_bool(ctx, "hostIPC", "the pod shares the node's IPC namespace");
+    super::flag_pod_bool(ctx, "hostIPC", "the pod shares the node's IPC namespace: it can read and write other processes' shared memory");
 }
 
 const DOCS: &str = r#"## What it does

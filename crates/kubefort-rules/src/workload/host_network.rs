@@ -21,7 +21,7 @@ fn check(ctx: &mut ObjectCtx<'_>) {
     super::flag_pod_bool(
         ctx,
         "hostNetwork",
-        "the pod shares the node's network namespace",
+        "the pod shares the node's network namespace: it can bind host ports, reach services listening on the node's loopback and see the node's traffic, and NetworkPolicies do not apply to it",
     );
 }
 

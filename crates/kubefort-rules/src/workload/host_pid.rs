@@ -21,7 +21,7 @@ fn check(ctx: &mut ObjectCtx<'_>) {
     super::flag_pod_bool(
         ctx,
         "hostPID",
-        "the pod shares the node's process namespace",
+        "the pod shares the node's process namespace: it can see and signal every process on the node and read their environments through /proc",
     );
 }
 
