@@ -1,0 +1,31 @@
+//! Fuzz the whole manifest pipeline: decoding, document splitting, YAML/JSON
+//! loading with kubectl's rules, object extraction, type checks and every
+//! built-in rule. Nothing may panic, hang or allocate without bound.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use kubefort_core::{Config, Engine};
+use libfuzzer_sys::fuzz_target;
+
+fn engine() -> &'static Engine {
+    static E: OnceLock<Engine> = OnceLock::new();
+    E.get_or_init(|| Engine::new(kubefort_rules::all(), Config::default()))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = kubefort_core::source::decode(data.to_vec()) else {
+        return;
+    };
+    let report = engine().scan_str("fuzz.yaml", &text);
+    // Every finding and error points into the input.
+    let lines = text.lines().count().max(1) as u32;
+    for f in &report.findings {
+        assert!(f.location.line >= 1 && f.location.line <= lines + 1);
+    }
+    for e in &report.errors {
+        if let Some(l) = e.line {
+            assert!(l >= 1 && l <= lines + 1, "{e:?}");
+        }
+    }
+});
