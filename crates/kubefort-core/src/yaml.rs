@@ -604,7 +604,7 @@ impl<'l> Builder<'l> {
                     if merge {
                         *key = Some(PendingKey::Merge(pos));
                     } else {
-                        let k = key_string(&node)?;
+                        let k = key_string(node)?;
                         let seen = match index {
                             Some(set) => set.contains(&k),
                             None => entries.iter().any(|e| e.key == k),
@@ -700,9 +700,12 @@ fn count_nodes(node: &Node) -> usize {
 }
 
 /// The JSON key sigs.k8s.io/yaml makes of a YAML key.
-fn key_string(node: &Node) -> Result<Box<str>, LoadError> {
+fn key_string(mut node: Node) -> Result<Box<str>, LoadError> {
+    if let Value::String(s) = &mut node.value {
+        return Ok(std::mem::take(s));
+    }
     Ok(match &node.value {
-        Value::String(s) => s.clone(),
+        Value::String(_) => unreachable!("taken above"),
         Value::Int(i) => i.to_string().into(),
         Value::Float(f) => format_go_float32(*f).into(),
         Value::Bool(b) => if *b { "true" } else { "false" }.into(),
