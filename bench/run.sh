@@ -55,7 +55,7 @@ fi
 # time_run LABEL OUTFILE CMD... -> prints "seconds max_rss_kb exit"
 time_run() {
   local out=$1; shift
-  /usr/bin/time -f '%e %M %x' -o "$out.time" "$@" > "$out.stdout" 2> "$out.stderr" || true
+  /usr/bin/time -f '%e %M %x' -o "$out.time" "$@" < /dev/null > "$out.stdout" 2> "$out.stderr" || true
   tail -1 "$out.time"
 }
 
