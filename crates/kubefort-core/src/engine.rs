@@ -2,7 +2,6 @@
 //! and produce one deterministic report.
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -79,17 +78,21 @@ impl Engine {
         &self.rules
     }
 
-    /// Scan files; `progress` is called once per file finished.
-    pub fn scan(&self, files: &[SourceFile], progress: &(dyn Fn() + Sync)) -> Report {
-        let retain: HashSet<&str> = self
-            .rules
+    /// Kinds that some selected inventory rule needs as full objects.
+    fn retained_kinds(&self) -> HashSet<&'static str> {
+        self.rules
             .iter()
             .filter_map(|r| match &r.check {
                 Check::Inventory { retain, .. } => Some(retain.iter().copied()),
                 _ => None,
             })
             .flatten()
-            .collect();
+            .collect()
+    }
+
+    /// Scan files; `progress` is called once per file finished.
+    pub fn scan(&self, files: &[SourceFile], progress: &(dyn Fn() + Sync)) -> Report {
+        let retain = self.retained_kinds();
         let outcomes: Vec<FileOutcome> = files
             .par_iter()
             .map(|f| {
@@ -113,15 +116,7 @@ impl Engine {
             name: name.into(),
             path: None,
         };
-        let retain: HashSet<&str> = self
-            .rules
-            .iter()
-            .filter_map(|r| match &r.check {
-                Check::Inventory { retain, .. } => Some(retain.iter().copied()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
+        let retain = self.retained_kinds();
         let o = self.scan_text(&src, text, &retain);
         self.finish(1, vec![o])
     }
@@ -442,15 +437,4 @@ pub fn select_rules(
         .into_iter()
         .filter(|r| !ignore.iter().any(|t| matches_token(r, t)))
         .collect())
-}
-
-/// Whether a path is a file kubefort would pick up in a directory walk.
-pub fn is_manifest_path(p: &Path) -> bool {
-    matches!(
-        p.extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("yaml" | "yml" | "json")
-    )
 }
