@@ -289,6 +289,13 @@ pub fn parse_pss_version(s: &str) -> Result<PssVersion, String> {
     };
     let rest = s.strip_prefix('v').ok_or_else(bad)?;
     let (maj, min) = rest.split_once('.').ok_or_else(bad)?;
+    // As the admission controller reads versions: digits, no leading zeros.
+    let digits = |d: &str| {
+        !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) && (d == "0" || !d.starts_with('0'))
+    };
+    if !digits(maj) || !digits(min) {
+        return Err(bad());
+    }
     let maj: u32 = maj.parse().map_err(|_| bad())?;
     let min: u32 = min.parse().map_err(|_| bad())?;
     if maj != 1 {
@@ -334,5 +341,7 @@ mod tests {
         assert_eq!(parse_pss_version("latest"), Ok(PssVersion::Latest));
         assert!(parse_pss_version("1.30").is_err());
         assert!(parse_pss_version("v2.0").is_err());
+        assert!(parse_pss_version("v1.05").is_err());
+        assert!(parse_pss_version("v1.+5").is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! The engine: load every input, run the selected rules, apply suppressions,
 //! and produce one deterministic report.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
@@ -8,9 +9,12 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::finding::{Finding, InputError, Location, ScannedObject, SkipLevel, Skipped, Stats};
+use crate::namespaces::{namespaces_in, Namespaces};
 use crate::object::{extract, pod_spec_paths, Extracted, Object};
 use crate::path::FieldPath;
-use crate::rule::{Check, Inventory, InventoryCtx, InventoryEntry, ObjectCtx, Rule, RuleMeta};
+use crate::rule::{
+    Check, Inventory, InventoryCtx, InventoryEntry, ObjectCtx, Rule, RuleMeta, ScanScope,
+};
 use crate::schema;
 use crate::source::{in_helm_chart, read_source, SourceFile, DEFAULT_MAX_FILE_SIZE};
 use crate::value::Pos;
@@ -43,16 +47,43 @@ pub struct Engine {
     max_file_size: u64,
 }
 
-/// The outcome for one file.
-#[derive(Default)]
-struct FileOutcome {
+/// The outcome for one file; `items` holds what a visitor kept.
+struct FileOutcome<T = ()> {
     findings: Vec<Finding>,
     errors: Vec<InputError>,
     skipped: Vec<Skipped>,
     objects: Vec<InventoryEntry>,
     retained: Vec<Arc<Object>>,
+    items: Vec<T>,
     documents: usize,
 }
+
+impl<T> Default for FileOutcome<T> {
+    fn default() -> Self {
+        FileOutcome {
+            findings: Vec::new(),
+            errors: Vec::new(),
+            skipped: Vec::new(),
+            objects: Vec::new(),
+            retained: Vec::new(),
+            items: Vec::new(),
+            documents: 0,
+        }
+    }
+}
+
+/// What [`Engine::visit`] produces: the visitor's items in input order, and
+/// the errors and skips met while loading.
+#[derive(Debug)]
+pub struct Visited<T> {
+    pub items: Vec<T>,
+    pub errors: Vec<InputError>,
+    pub skipped: Vec<Skipped>,
+    pub stats: Stats,
+}
+
+/// What the engine does with each object it loads.
+type OnObject<'s, T> = dyn Fn(&Engine, &Object, &ScanScope, &mut FileOutcome<T>) + Sync + 's;
 
 impl Engine {
     pub fn new(rules: Vec<&'static Rule>, config: Config) -> Self {
@@ -90,23 +121,18 @@ impl Engine {
             .collect()
     }
 
+    fn needs_namespaces(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| matches!(r.check, Check::Namespaced(_)))
+    }
+
     /// Scan files; `progress` is called once per file finished.
     pub fn scan(&self, files: &[SourceFile], progress: &(dyn Fn() + Sync)) -> Report {
-        let retain = self.retained_kinds();
-        let outcomes: Vec<FileOutcome> = files
-            .par_iter()
-            .map(|f| {
-                let o = match read_source(f, self.max_file_size) {
-                    Ok(text) => self.scan_text(f, &text, &retain),
-                    Err(e) => FileOutcome {
-                        errors: vec![e],
-                        ..Default::default()
-                    },
-                };
-                progress();
-                o
-            })
-            .collect();
+        let needs_ns = self.needs_namespaces();
+        let (outcomes, _) = self.run(files, progress, needs_ns, &|e, o, s, out| {
+            e.check_object(o, s, out)
+        });
         self.finish(files.len(), outcomes)
     }
 
@@ -117,11 +143,113 @@ impl Engine {
             path: None,
         };
         let retain = self.retained_kinds();
-        let o = self.scan_text(&src, text, &retain);
+        let mut scope = self.scope();
+        if self.needs_namespaces() {
+            scope.namespaces = namespaces_in(&src.name, text, &self.limits);
+        }
+        let o = self.scan_text(&src, text, &retain, &scope, &|e, o, s, out| {
+            e.check_object(o, s, out)
+        });
         self.finish(1, vec![o])
     }
 
-    fn scan_text(&self, src: &SourceFile, text: &str, retain: &HashSet<&str>) -> FileOutcome {
+    /// Load every object of `files` and hand each to `visit` (in parallel),
+    /// keeping what it returns; no rule runs. `visit` sees the scan scope,
+    /// with the inputs' Namespace objects when `with_namespaces` is set.
+    pub fn visit<T: Send>(
+        &self,
+        files: &[SourceFile],
+        with_namespaces: bool,
+        visit: &(dyn Fn(&Object, &ScanScope) -> Vec<T> + Sync),
+    ) -> Visited<T> {
+        let (outcomes, _) = self.run(files, &|| {}, with_namespaces, &|_, o, s, out| {
+            out.items.extend(visit(o, s))
+        });
+        let mut v = Visited {
+            items: Vec::new(),
+            errors: Vec::new(),
+            skipped: Vec::new(),
+            stats: Stats::default(),
+        };
+        v.stats.files = files.len();
+        for o in outcomes {
+            v.stats.documents += o.documents;
+            v.items.extend(o.items);
+            v.errors.extend(o.errors);
+            v.skipped.extend(o.skipped);
+        }
+        v.errors.sort();
+        v.errors.dedup();
+        v.skipped.sort();
+        v
+    }
+
+    fn scope(&self) -> ScanScope {
+        ScanScope {
+            enabled: self.rules.iter().map(|r| r.meta.name).collect(),
+            namespaces: Namespaces::default(),
+        }
+    }
+
+    /// Read every file (stdin once), collect Namespaces first if asked, then
+    /// load and handle every object, one file per task.
+    fn run<T: Send>(
+        &self,
+        files: &[SourceFile],
+        progress: &(dyn Fn() + Sync),
+        with_namespaces: bool,
+        on_object: &OnObject<'_, T>,
+    ) -> (Vec<FileOutcome<T>>, ScanScope) {
+        let retain = self.retained_kinds();
+        // Standard input can be read only once: keep it for both passes.
+        let stdin = files
+            .iter()
+            .find(|f| f.path.is_none())
+            .map(|f| read_source(f, self.max_file_size));
+        let read = |f: &SourceFile| -> Result<Cow<'_, str>, InputError> {
+            match (&f.path, &stdin) {
+                (None, Some(r)) => r.as_deref().map(Cow::Borrowed).map_err(Clone::clone),
+                _ => read_source(f, self.max_file_size).map(Cow::Owned),
+            }
+        };
+        let mut scope = self.scope();
+        if with_namespaces {
+            scope.namespaces = files
+                .par_iter()
+                .map(|f| match read(f) {
+                    Ok(text) => namespaces_in(&f.name, &text, &self.limits),
+                    Err(_) => Namespaces::default(),
+                })
+                .reduce(Namespaces::default, |mut a, b| {
+                    a.extend(b);
+                    a
+                });
+        }
+        let outcomes = files
+            .par_iter()
+            .map(|f| {
+                let o = match read(f) {
+                    Ok(text) => self.scan_text(f, &text, &retain, &scope, on_object),
+                    Err(e) => FileOutcome {
+                        errors: vec![e],
+                        ..Default::default()
+                    },
+                };
+                progress();
+                o
+            })
+            .collect();
+        (outcomes, scope)
+    }
+
+    fn scan_text<T>(
+        &self,
+        src: &SourceFile,
+        text: &str,
+        retain: &HashSet<&str>,
+        scope: &ScanScope,
+        on_object: &OnObject<'_, T>,
+    ) -> FileOutcome<T> {
         let mut out = FileOutcome::default();
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let chunks = split_documents(text);
@@ -223,7 +351,7 @@ impl Engine {
                 doc_index,
                 pod_specs,
             };
-            self.check_object(&object, &mut out);
+            on_object(self, &object, scope, &mut out);
             if retain.contains(object.id.kind.as_str()) {
                 out.retained.push(Arc::new(object));
             }
@@ -231,7 +359,7 @@ impl Engine {
         out
     }
 
-    fn check_object(&self, object: &Object, out: &mut FileOutcome) {
+    fn check_object(&self, object: &Object, scope: &ScanScope, out: &mut FileOutcome) {
         for e in schema::validate(object) {
             out.errors.push(InputError {
                 file: object.file.clone(),
@@ -243,9 +371,15 @@ impl Engine {
         let specs = object.pod_specs();
         let start = out.findings.len();
         for rule in &self.rules {
-            if let Check::Object(check) = rule.check {
-                let mut ctx =
-                    ObjectCtx::new(object, &rule.meta, &self.config, &specs, &mut out.findings);
+            if let Check::Object(check) | Check::Namespaced(check) = rule.check {
+                let mut ctx = ObjectCtx::new(
+                    object,
+                    &rule.meta,
+                    &self.config,
+                    scope,
+                    &specs,
+                    &mut out.findings,
+                );
                 check(&mut ctx);
             }
         }

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod engine;
 pub mod finding;
+pub mod namespaces;
 pub mod object;
 pub mod path;
 pub mod rule;
@@ -18,8 +19,8 @@ pub mod value;
 pub mod yaml;
 
 pub use config::Config;
-pub use engine::{select_rules, Engine, Report};
+pub use engine::{select_rules, Engine, Report, Visited};
 pub use finding::{Finding, InputError, Location, ObjectRef, Severity, SkipLevel, Skipped};
 pub use path::FieldPath;
-pub use rule::{Check, ObjectCtx, Rule, RuleMeta};
+pub use rule::{Check, ObjectCtx, Rule, RuleMeta, ScanScope};
 pub use value::{Node, Pos, Value};

@@ -22,31 +22,65 @@ impl FieldPath {
         FieldPath { segs: Vec::new() }
     }
 
-    /// Parse a dotted path with `[i]` indexes, as written in configuration.
+    /// Parse a dotted path with `[i]` indexes and `["key"]` for keys that
+    /// hold dots or other punctuation (`metadata.labels["app.kubernetes.io/name"]`),
+    /// as written in configuration and printed in findings.
     pub fn parse(s: &str) -> Result<Self, String> {
+        let bad = |why: &str| format!("invalid field path {s:?}: {why}");
         let mut segs = Vec::new();
-        for part in s.split('.') {
-            let (key, mut rest) = match part.find('[') {
-                Some(i) => (&part[..i], &part[i..]),
-                None => (part, ""),
-            };
-            if key.is_empty() {
-                return Err(format!("invalid field path {s:?}: empty key"));
+        let b = s.as_bytes();
+        let mut i = 0;
+        let mut expect_key = true;
+        while i < b.len() {
+            match b[i] {
+                b'[' if i + 1 < b.len() && b[i + 1] == b'"' => {
+                    // A JSON string up to the closing quote, then `]`.
+                    let mut j = i + 2;
+                    while j < b.len() && b[j] != b'"' {
+                        j += if b[j] == b'\\' { 2 } else { 1 };
+                    }
+                    if j + 1 >= b.len() || b[j + 1] != b']' {
+                        return Err(bad("missing \"]"));
+                    }
+                    let key: String =
+                        serde_json::from_str(&s[i + 1..=j]).map_err(|_| bad("bad quoted key"))?;
+                    segs.push(Seg::Key(key));
+                    i = j + 2;
+                    expect_key = false;
+                }
+                b'[' => {
+                    let end = s[i..].find(']').ok_or_else(|| bad("missing ]"))? + i;
+                    let idx = s[i + 1..end].parse().map_err(|_| bad("bad index"))?;
+                    if segs.is_empty() {
+                        return Err(bad("index before any key"));
+                    }
+                    segs.push(Seg::Index(idx));
+                    i = end + 1;
+                    expect_key = false;
+                }
+                b'.' => {
+                    if expect_key {
+                        return Err(bad("empty key"));
+                    }
+                    expect_key = true;
+                    i += 1;
+                }
+                _ => {
+                    if !expect_key {
+                        return Err(bad("a key must follow a dot"));
+                    }
+                    let end = s[i..].find(['.', '[']).map_or(s.len(), |e| e + i);
+                    segs.push(Seg::Key(s[i..end].to_string()));
+                    i = end;
+                    expect_key = false;
+                }
             }
-            segs.push(Seg::Key(key.to_string()));
-            while let Some(r) = rest.strip_prefix('[') {
-                let end = r
-                    .find(']')
-                    .ok_or_else(|| format!("invalid field path {s:?}: missing ]"))?;
-                let idx = r[..end]
-                    .parse()
-                    .map_err(|_| format!("invalid field path {s:?}: bad index"))?;
-                segs.push(Seg::Index(idx));
-                rest = &r[end + 1..];
-            }
-            if !rest.is_empty() {
-                return Err(format!("invalid field path {s:?}"));
-            }
+        }
+        if expect_key && !s.is_empty() {
+            return Err(bad("empty key"));
+        }
+        if segs.is_empty() {
+            return Err(bad("empty path"));
         }
         Ok(FieldPath { segs })
     }
@@ -120,16 +154,27 @@ impl FieldPath {
     }
 }
 
+/// Keys printed bare in a path; others are written `["key"]`.
+fn is_plain_key(k: &str) -> bool {
+    !k.is_empty()
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'$')
+}
+
 impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
         for s in &self.segs {
             match s {
-                Seg::Key(k) => {
+                Seg::Key(k) if is_plain_key(k) => {
                     if !first {
                         f.write_str(".")?;
                     }
                     f.write_str(k)?;
+                }
+                Seg::Key(k) => {
+                    let quoted = serde_json::to_string(k).map_err(|_| fmt::Error)?;
+                    write!(f, "[{quoted}]")?;
                 }
                 Seg::Index(i) => write!(f, "[{i}]")?,
             }
@@ -159,6 +204,22 @@ mod tests {
         assert_eq!(FieldPath::parse(&s).unwrap(), p);
         assert!(FieldPath::parse("a..b").is_err());
         assert!(FieldPath::parse("a[x]").is_err());
+        assert!(FieldPath::parse("a.").is_err());
+        assert!(FieldPath::parse(".a").is_err());
+        assert!(FieldPath::parse("[0]").is_err());
+        assert!(FieldPath::parse("a[\"b\"").is_err());
+
+        let q = FieldPath::root()
+            .keys("metadata.labels")
+            .key("pod-security.kubernetes.io/enforce")
+            .key("x");
+        assert_eq!(
+            q.to_string(),
+            "metadata.labels[\"pod-security.kubernetes.io/enforce\"].x"
+        );
+        assert_eq!(FieldPath::parse(&q.to_string()).unwrap(), q);
+        let odd = FieldPath::root().key("a\"b]").index(2);
+        assert_eq!(FieldPath::parse(&odd.to_string()).unwrap(), odd);
     }
 
     #[test]

@@ -5,11 +5,12 @@
 //! object once per scan, with full objects kept only for the kinds they ask
 //! for.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use crate::config::Config;
 use crate::finding::{Finding, Location, ObjectRef, ScannedObject, Severity};
+use crate::namespaces::{NamespaceInfo, Namespaces};
 use crate::object::{Object, PodSpec};
 use crate::path::FieldPath;
 use crate::value::Pos;
@@ -42,6 +43,10 @@ pub struct Rule {
 pub enum Check {
     /// Looks at one object at a time.
     Object(fn(&mut ObjectCtx<'_>)),
+    /// Looks at one object at a time, and at the Namespace object it lives
+    /// in ([`ObjectCtx::namespace`]); the engine reads every Namespace of the
+    /// inputs first.
+    Namespaced(fn(&mut ObjectCtx<'_>)),
     /// Looks at the whole inventory; `retain` names the kinds it needs in full.
     Inventory {
         retain: &'static [&'static str],
@@ -54,8 +59,18 @@ pub struct ObjectCtx<'a> {
     pub object: &'a Object,
     pub rule: &'static RuleMeta,
     pub config: &'a Config,
+    pub(crate) scope: &'a ScanScope,
     pod_specs: &'a [PodSpec<'a>],
     out: &'a mut Vec<Finding>,
+}
+
+/// What every object rule of a scan may ask about the scan as a whole.
+#[derive(Debug, Default)]
+pub struct ScanScope {
+    /// Names of the rules that run.
+    pub enabled: HashSet<&'static str>,
+    /// Namespace objects of the inputs (empty unless a namespaced rule runs).
+    pub namespaces: Namespaces,
 }
 
 impl<'a> ObjectCtx<'a> {
@@ -63,6 +78,7 @@ impl<'a> ObjectCtx<'a> {
         object: &'a Object,
         rule: &'static RuleMeta,
         config: &'a Config,
+        scope: &'a ScanScope,
         pod_specs: &'a [PodSpec<'a>],
         out: &'a mut Vec<Finding>,
     ) -> Self {
@@ -70,9 +86,23 @@ impl<'a> ObjectCtx<'a> {
             object,
             rule,
             config,
+            scope,
             pod_specs,
             out,
         }
+    }
+
+    /// Whether the rule named `name` runs in this scan.
+    pub fn is_enabled(&self, name: &str) -> bool {
+        self.scope.enabled.contains(name)
+    }
+
+    /// The Namespace object this object is in, when the inputs declare it
+    /// (only for [`Check::Namespaced`] rules).
+    pub fn namespace(&self) -> Option<&'a NamespaceInfo> {
+        self.scope
+            .namespaces
+            .get(self.object.id.namespace.as_deref()?)
     }
 
     /// The pod specs of the object (none unless it is a workload).

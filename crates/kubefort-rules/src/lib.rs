@@ -6,12 +6,13 @@ use kubefort_core::Rule;
 
 pub mod correctness;
 pub mod images;
+pub mod pss;
 pub mod reliability;
 pub mod workload;
 
 /// Every built-in rule, in documentation order.
 pub fn all() -> Vec<&'static Rule> {
-    vec![
+    let mut v = vec![
         &workload::privileged_container::RULE,
         &workload::host_network::RULE,
         &workload::host_pid::RULE,
@@ -22,7 +23,9 @@ pub fn all() -> Vec<&'static Rule> {
         &reliability::missing_liveness_probe::RULE,
         &reliability::missing_readiness_probe::RULE,
         &correctness::duplicate_object::RULE,
-    ]
+    ];
+    v.extend(pss::RULES.iter().copied());
+    v
 }
 
 /// Group names and what they hold, for `kubefort rules` and the docs.
@@ -33,11 +36,11 @@ pub const GROUPS: &[(&str, &str)] = &[
     ),
     (
         "pss-baseline",
-        "Controls of the Pod Security Standards' baseline level",
+        "Pod Security Standards, baseline level, evaluated as the Pod Security Admission controller does",
     ),
     (
         "pss-restricted",
-        "Controls of the Pod Security Standards' restricted level (includes baseline)",
+        "Pod Security Standards, restricted level (includes baseline), evaluated as the Pod Security Admission controller does",
     ),
     ("images", "Image references: tags, digests, registries"),
     ("reliability", "Resource limits and health probes"),

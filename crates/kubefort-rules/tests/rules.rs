@@ -10,7 +10,9 @@ fn scan(rule: &str, file: &Path) -> Report {
     assert_eq!(rules.len(), 1);
     let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let name = format!("{rule}/{}", file.file_name().unwrap().to_string_lossy());
-    Engine::new(rules, Config::default()).scan_str(&name, &text)
+    let mut config = Config::default();
+    config.select = Some(vec![rule.to_string()]);
+    Engine::new(rules, config).scan_str(&name, &text)
 }
 
 fn render(r: &Report) -> String {

@@ -14,6 +14,8 @@ use kubefort_core::source::{discover, Input};
 use kubefort_core::{select_rules, Engine, RuleMeta, Severity};
 use kubefort_report::WriteOptions;
 
+mod pss_cmd;
+
 /// Exit code: nothing at or above --fail-on.
 const EXIT_OK: u8 = 0;
 /// Exit code: findings at or above --fail-on.
@@ -42,6 +44,8 @@ struct Cli {
 enum Command {
     /// Scan manifests: files, directories (recursively) or - for stdin
     Scan(ScanArgs),
+    /// Pod Security report: per workload, the highest Pod Security Standards level it meets and what to change to reach restricted
+    Pss(pss_cmd::PssArgs),
     /// List the rules with their severity, groups and docs
     Rules(RulesArgs),
     /// Print a shell completion script
@@ -136,6 +140,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Pss(args) => pss_cmd::run(args),
         Command::Rules(args) => {
             let all = kubefort_rules::all();
             let metas: Vec<&RuleMeta> = all.iter().map(|r| &r.meta).collect();
@@ -181,17 +186,38 @@ fn print_stdout(s: &str) -> ExitCode {
     }
 }
 
+/// Write a rendered report to `--output` or standard output; `Some` with
+/// the exit code when that fails.
+fn write_output(output: Option<&std::path::Path>, rendered: &str) -> Option<ExitCode> {
+    match output {
+        Some(path) => match std::fs::write(path, rendered) {
+            Ok(()) => None,
+            Err(e) => Some(usage_error(format!("cannot write {}: {e}", path.display()))),
+        },
+        None => {
+            let code = print_stdout(rendered);
+            (code != ExitCode::from(EXIT_OK)).then_some(code)
+        }
+    }
+}
+
 fn usage_error(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(EXIT_ERROR)
 }
 
 fn load_config(args: &ScanArgs) -> Result<Config, String> {
-    if args.no_config {
+    load_config_from(args.config.as_deref(), args.no_config)
+}
+
+/// The configuration: `--config FILE`, none with `--no-config`, else the
+/// file found upward from the working directory.
+fn load_config_from(file: Option<&std::path::Path>, no_config: bool) -> Result<Config, String> {
+    if no_config {
         return Ok(Config::default());
     }
-    let path = match &args.config {
-        Some(p) => Some(p.clone()),
+    let path = match file {
+        Some(p) => Some(p.to_path_buf()),
         None => std::env::current_dir()
             .ok()
             .and_then(|d| Config::discover(&d)),
@@ -216,7 +242,7 @@ fn scan(args: ScanArgs) -> ExitCode {
             return usage_error(e);
         }
     }
-    let select = args.select.as_deref().or(config.select.as_deref());
+    let select: Option<Vec<String>> = args.select.clone().or_else(|| config.select.clone());
     let extend: Vec<String> = config
         .extend_select
         .iter()
@@ -224,7 +250,7 @@ fn scan(args: ScanArgs) -> ExitCode {
         .cloned()
         .collect();
     let ignore: Vec<String> = config.ignore.iter().chain(&args.ignore).cloned().collect();
-    let rules = match select_rules(&kubefort_rules::all(), select, &extend, &ignore) {
+    let rules = match select_rules(&kubefort_rules::all(), select.as_deref(), &extend, &ignore) {
         Ok(r) => r,
         Err(e) => return usage_error(e),
     };
@@ -232,6 +258,13 @@ fn scan(args: ScanArgs) -> ExitCode {
     let inputs: Vec<Input> = args.paths.iter().map(|p| Input::parse(p)).collect();
     let discovered = discover(&inputs, &config);
 
+    // The engine and the rules see the effective settings.
+    let mut config = config;
+    config.select = select;
+    config.extend_select = extend;
+    if args.pss_version.is_some() {
+        config.pss_version = args.pss_version.clone();
+    }
     let mut engine = Engine::new(rules, config);
     if let Some(max) = args.max_file_size {
         engine = engine.with_max_file_size(max);

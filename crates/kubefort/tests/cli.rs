@@ -110,7 +110,7 @@ fn insecure_example_fails_with_exact_lines() {
     assert!(f["groups"]
         .as_array()
         .unwrap()
-        .contains(&Value::from("pss-baseline")));
+        .contains(&Value::from("security")));
     assert_eq!(j["summary"]["bySeverity"]["critical"], 2);
     assert_eq!(j["summary"]["failed"], true);
 }
@@ -135,7 +135,7 @@ fn text_output_groups_by_file_and_summarises() {
             .lines()
             .last()
             .unwrap()
-            .contains("18 findings (2 critical, 3 high, 6 medium, 7 low)"),
+            .contains("19 findings (2 critical, 3 high, 7 medium, 7 low)"),
         "{s}"
     );
     let o = run(&[
@@ -180,28 +180,39 @@ fn fail_on_threshold() {
 
 #[test]
 fn select_and_ignore_by_name_and_group() {
-    let o = run(&[
-        "scan",
-        "--no-config",
-        "-f",
-        "json",
-        "--select",
-        "pss-baseline",
-        "--ignore",
-        "host-pid",
-        "examples/insecure",
-    ]);
-    let j = json_of(&o);
-    let rules: std::collections::BTreeSet<&str> = j["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
+    let rules_of = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["scan", "--no-config", "-f", "json"];
+        all.extend_from_slice(args);
+        all.push("examples/insecure");
+        let j = json_of(&run(&all));
+        let set: std::collections::BTreeSet<String> = j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect();
+        set.into_iter().collect()
+    };
     assert_eq!(
-        rules.into_iter().collect::<Vec<_>>(),
+        rules_of(&["--select", "security", "--ignore", "host-pid"]),
         ["host-ipc", "host-network", "privileged-container"]
     );
+    assert_eq!(
+        rules_of(&[
+            "--select",
+            "pss-baseline",
+            "--ignore",
+            "pss-host-namespaces"
+        ]),
+        ["pss-namespace-unenforced", "pss-privileged"]
+    );
+    // Restricted includes baseline; `--extend-select` adds to the defaults.
+    let restricted = rules_of(&["--select", "pss-restricted"]);
+    assert!(restricted.contains(&"pss-privileged".to_string()));
+    assert!(restricted.contains(&"pss-run-as-non-root".to_string()));
+    let extended = rules_of(&["--extend-select", "pss-restricted"]);
+    assert!(extended.contains(&"latest-tag".to_string()));
+    assert!(extended.contains(&"pss-seccomp-restricted".to_string()));
     let o = run(&[
         "scan",
         "--no-config",
@@ -291,16 +302,16 @@ fn junit_has_a_case_per_object_and_group() {
     let o = run(&["scan", "--no-config", "-f", "junit", "examples/insecure"]);
     let x = String::from_utf8(o.stdout).unwrap();
     assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
-    // 4 objects (Namespace, Deployment, DaemonSet, CronJob) x 4 rule categories.
+    // 4 objects (Namespace, Deployment, DaemonSet, CronJob) x 6 rule categories.
     assert!(
-        x.contains("<testsuites name=\"kubefort\" tests=\"16\" failures=\"7\""),
+        x.contains("<testsuites name=\"kubefort\" tests=\"24\" failures=\"8\""),
         "{x}"
     );
     assert!(
         x.contains("<testsuite name=\"kubefort.security\" tests=\"4\" failures=\"3\""),
         "{x}"
     );
-    assert_eq!(x.matches("<testcase ").count(), 16);
+    assert_eq!(x.matches("<testcase ").count(), 24);
     assert_eq!(
         x.matches("<testsuite ").count(),
         x.matches("</testsuite>").count()
@@ -466,7 +477,7 @@ fn output_file_and_generated_artefacts() {
     assert_eq!(code(&o), 1);
     assert!(o.stdout.is_empty());
     let j: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    assert_eq!(j["summary"]["findings"], 18);
+    assert_eq!(j["summary"]["findings"], 19);
 
     let o = run(&["completions", "bash"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("kubefort"));

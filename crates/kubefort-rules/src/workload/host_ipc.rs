@@ -5,7 +5,7 @@ pub static RULE: Rule = Rule {
     meta: RuleMeta {
         name: "host-ipc",
         severity: Severity::High,
-        groups: &["security", "pss-baseline", "pss-restricted"],
+        groups: &["security"],
         summary: "A pod uses the node's IPC namespace (`hostIPC`)",
         remediation:
             " it can read and write other processes' shared memory:Remove `hostIPC: true`.",

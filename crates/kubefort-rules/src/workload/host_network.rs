@@ -5,7 +5,7 @@ pub static RULE: Rule = Rule {
     meta: RuleMeta {
         name: "host-network",
         severity: Severity::High,
-        groups: &["security", "pss-baseline", "pss-restricted"],
+        groups: &["security"],
         summary: "A pod uses the node's network namespace (`hostNetwork`)",
         remediation: " it can bind host ports, reach services listening on the node's loopback and sniff node traffic:Remove `hostNetwork: true`; expose ports through a Service instead.",
         docs: DOCS,

@@ -5,7 +5,7 @@ pub static RULE: Rule = Rule {
     meta: RuleMeta {
         name: "host-pid",
         severity: Severity::High,
-        groups: &["security", "pss-baseline", "pss-restricted"],
+        groups: &["security"],
         summary: "A pod uses the node's process (PID) namespace (`hostPID`)",
         remediation: " it can see and signal every process on the node and read their environments:Remove `hostPID: true`.",
         docs: DOCS,

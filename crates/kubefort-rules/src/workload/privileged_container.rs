@@ -5,7 +5,7 @@ pub static RULE: Rule = Rule {
     meta: RuleMeta {
         name: "privileged-container",
         severity: Severity::Critical,
-        groups: &["security", "pss-baseline", "pss-restricted"],
+        groups: &["security"],
         summary: "A container runs privileged",
         remediation: "Remove `securityContext.privileged: true`; grant only the specific capabilities the container needs.",
         docs: r#"## What it does
