@@ -237,8 +237,8 @@ pub static CONTROLS: &[&Control] = &[
     &host_probes::CONTROL,
     &privileged::CONTROL,
     &proc_mount::CONTROL,
-    &seccomp_baseline::CONTROL,
     &selinux::CONTROL,
+    &seccomp_baseline::CONTROL,
     &sysctls::CONTROL,
     &host_process::CONTROL,
     &allow_privilege_escalation::CONTROL,
@@ -882,6 +882,30 @@ mod tests {
     #[test]
     fn go_quoting() {
         assert_eq!(go_quote("a\"b\\c\n\u{1}é"), "\"a\\\"b\\\\c\\n\\x01é\"");
+    }
+
+    #[test]
+    fn controls_are_in_upstream_order() {
+        // Baseline check IDs sorted bytewise, then restricted ones.
+        let ids = |level| {
+            CONTROLS
+                .iter()
+                .filter(|c| c.level == level)
+                .map(|c| c.id)
+                .collect::<Vec<_>>()
+        };
+        for level in [Level::Baseline, Level::Restricted] {
+            let mut sorted = ids(level);
+            sorted.sort();
+            assert_eq!(ids(level), sorted);
+        }
+        let first_restricted = CONTROLS
+            .iter()
+            .position(|c| c.level == Level::Restricted)
+            .unwrap();
+        assert!(CONTROLS[first_restricted..]
+            .iter()
+            .all(|c| c.level == Level::Restricted));
     }
 
     #[test]
