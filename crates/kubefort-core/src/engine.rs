@@ -13,7 +13,7 @@ use crate::namespaces::{namespaces_in, Namespaces};
 use crate::object::{extract, pod_spec_paths, Extracted, Object};
 use crate::path::FieldPath;
 use crate::rule::{
-    Check, Inventory, InventoryCtx, InventoryEntry, ObjectCtx, Rule, RuleMeta, ScanScope,
+    Check, Inventory, InventoryCtx, InventoryEntry, Memo, ObjectCtx, Rule, RuleMeta, ScanScope,
 };
 use crate::schema;
 use crate::source::{in_helm_chart, read_source, SourceFile, DEFAULT_MAX_FILE_SIZE};
@@ -369,6 +369,7 @@ impl Engine {
             });
         }
         let specs = object.pod_specs();
+        let memo = Memo::default();
         let start = out.findings.len();
         for rule in &self.rules {
             if let Check::Object(check) | Check::Namespaced(check) = rule.check {
@@ -377,6 +378,7 @@ impl Engine {
                     &rule.meta,
                     &self.config,
                     scope,
+                    &memo,
                     &specs,
                     &mut out.findings,
                 );

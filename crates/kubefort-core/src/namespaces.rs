@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::object::{extract, Extracted};
 use crate::value::{Node, Pos, Value};
-use crate::yaml::{load_str, Limits};
+use crate::yaml::{load_chunk, split_documents, Limits};
 
 /// A Namespace object: its labels and where it was declared.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,9 +55,38 @@ impl Namespaces {
     }
 }
 
-/// Whether a file's text can hold a Namespace object at all.
+/// Whether a file's text can hold a Namespace object: somewhere a `kind`
+/// key has the value `Namespace`, in any of the spellings YAML and JSON
+/// allow (`kind: Namespace`, `kind: "Namespace"`, `"kind":"Namespace"`,
+/// `{kind: Namespace}`). Mentions in descriptions, `NamespaceSelector`
+/// and the like do not count, so large CRDs are not parsed twice.
 pub fn may_declare_namespace(text: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), b"Namespace").is_some()
+    let b = text.as_bytes();
+    memchr::memmem::find_iter(b, b"Namespace").any(|at| is_kind_value(b, at))
+}
+
+fn is_kind_value(b: &[u8], at: usize) -> bool {
+    let end = at + "Namespace".len();
+    if b.get(end)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    {
+        return false;
+    }
+    let mut i = at;
+    let skip_back = |i: &mut usize, what: &[u8]| {
+        while *i > 0 && what.contains(&b[*i - 1]) {
+            *i -= 1;
+        }
+    };
+    skip_back(&mut i, b"\"'");
+    skip_back(&mut i, b" \t\r\n");
+    if i == 0 || b[i - 1] != b':' {
+        return false;
+    }
+    i -= 1;
+    skip_back(&mut i, b" \t");
+    skip_back(&mut i, b"\"'");
+    i >= 4 && &b[i - 4..i] == b"kind" && (i == 4 || !b[i - 5].is_ascii_alphanumeric())
 }
 
 /// The Namespace objects declared in a file's text. Documents that fail to
@@ -68,7 +97,13 @@ pub fn namespaces_in(file: &Arc<str>, text: &str, limits: &Limits) -> Namespaces
         return out;
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for doc in load_str(text, limits).into_iter().flatten() {
+    let mut docs = Vec::new();
+    for chunk in split_documents(text) {
+        if may_declare_namespace(chunk.text) {
+            load_chunk(chunk, limits, &mut docs);
+        }
+    }
+    for doc in docs.into_iter().flatten() {
         if let Extracted::Objects(objs) = extract(doc.root) {
             for (node, id) in objs {
                 if id.kind != "Namespace" || id.api_version != "v1" {
@@ -120,6 +155,29 @@ mod tests {
         assert_eq!(ns.get("a").unwrap().pos.line, 1);
         assert!(ns.get("b").unwrap().labels.is_empty());
         assert!(ns.get("c").is_none());
+    }
+
+    #[test]
+    fn finds_namespace_kinds_in_every_spelling() {
+        for yes in [
+            "kind: Namespace\n",
+            "kind:   \"Namespace\"\n",
+            "{\"kind\":\"Namespace\"}",
+            "- {kind: 'Namespace', apiVersion: v1}",
+            "  kind: Namespace # the namespace",
+            "kind:\n  Namespace\n",
+        ] {
+            assert!(may_declare_namespace(yes), "{yes}");
+        }
+        for no in [
+            "kind: NamespaceSelector\n",
+            "description: the Namespace of the pod\n",
+            "subkind: Namespace\n",
+            "resources: [Namespace]\n",
+            "kinds:\n- Namespace\n",
+        ] {
+            assert!(!may_declare_namespace(no), "{no}");
+        }
     }
 
     #[test]

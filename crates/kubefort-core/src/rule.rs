@@ -5,6 +5,8 @@
 //! object once per scan, with full objects kept only for the kinds they ask
 //! for.
 
+use std::any::Any;
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
@@ -60,8 +62,49 @@ pub struct ObjectCtx<'a> {
     pub rule: &'static RuleMeta,
     pub config: &'a Config,
     pub(crate) scope: &'a ScanScope,
+    memo: &'a Memo,
     pod_specs: &'a [PodSpec<'a>],
     out: &'a mut Vec<Finding>,
+}
+
+/// Values computed once per object and shared by every rule that asks for
+/// them (several rules reading one evaluation, such as the Pod Security
+/// controls). Lives while the rules of one object run.
+#[derive(Default)]
+pub struct Memo {
+    slots: [OnceCell<(&'static str, Box<dyn Any>)>; 8],
+}
+
+impl Memo {
+    /// The value under `key`, computed by `init` on first use. One key
+    /// always holds one type.
+    pub fn get_or_init<T: Any>(&self, key: &'static str, init: impl FnOnce() -> T) -> &T {
+        if let Some(v) = self.find(key) {
+            return v;
+        }
+        let mut value: Option<Box<dyn Any>> = Some(Box::new(init()));
+        for slot in &self.slots {
+            let Some(v) = value.take() else { break };
+            if let Err((_, v)) = slot.set((key, v)) {
+                value = Some(v);
+            }
+        }
+        match (self.find(key), value) {
+            (Some(v), _) => v,
+            // More keys than slots (no rule comes close): the value is not
+            // shared, and lives as long as the process.
+            (None, Some(v)) => Box::leak(v).downcast_ref::<T>().expect("boxed as T above"),
+            (None, None) => unreachable!("stored in a slot, so found"),
+        }
+    }
+
+    fn find<T: Any>(&self, key: &str) -> Option<&T> {
+        self.slots
+            .iter()
+            .filter_map(OnceCell::get)
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| v.downcast_ref())
+    }
 }
 
 /// What every object rule of a scan may ask about the scan as a whole.
@@ -79,6 +122,7 @@ impl<'a> ObjectCtx<'a> {
         rule: &'static RuleMeta,
         config: &'a Config,
         scope: &'a ScanScope,
+        memo: &'a Memo,
         pod_specs: &'a [PodSpec<'a>],
         out: &'a mut Vec<Finding>,
     ) -> Self {
@@ -87,9 +131,15 @@ impl<'a> ObjectCtx<'a> {
             rule,
             config,
             scope,
+            memo,
             pod_specs,
             out,
         }
+    }
+
+    /// Values shared by the rules of this object (see [`Memo`]).
+    pub fn memo(&self) -> &'a Memo {
+        self.memo
     }
 
     /// Whether the rule named `name` runs in this scan.

@@ -537,27 +537,57 @@ pub fn policies_for(ctx: &ObjectCtx<'_>) -> Vec<Applied> {
         .collect()
 }
 
-/// Run one control as a rule over an object's pod specs: one finding per pod
-/// spec, at the first policy (enforce, warn, audit) whose evaluation fails it.
-pub fn run_rule(ctx: &mut ObjectCtx<'_>, control: &'static Control) {
+/// One control's finding on an object: the kubefort rule, where, and what.
+struct ObjectFinding {
+    rule: &'static str,
+    path: FieldPath,
+    message: String,
+}
+
+/// Evaluate every enabled control on an object's pod specs, once per object
+/// (the rules of the controls share the result): one finding per control and
+/// pod spec, at the first policy (enforce, warn, audit) that fails it.
+fn evaluate_object(ctx: &ObjectCtx<'_>) -> Vec<ObjectFinding> {
     let specs = ctx.pod_specs();
     if specs.is_empty() {
-        return;
+        return Vec::new();
     }
     let policies = policies_for(ctx);
+    if policies.is_empty() {
+        return Vec::new();
+    }
+    let enabled = |n: &str| ctx.is_enabled(n);
+    let mut out = Vec::new();
     for spec in specs {
         let pod = Pod::new(spec);
-        for applied in &policies {
-            let minor = applied.lv.version.effective_minor();
-            let Some(v) = control.applies(applied.lv.level, minor, &|n| ctx.is_enabled(n)) else {
-                continue;
-            };
-            if let Some(viol) = (v.check)(&pod) {
-                let msg = message(control, applied, &viol, &ctx.object.id.kind);
-                ctx.report(viol.path, msg);
-                break;
+        for control in CONTROLS.iter().filter(|c| enabled(c.rule)) {
+            for applied in &policies {
+                let minor = applied.lv.version.effective_minor();
+                let Some(v) = control.applies(applied.lv.level, minor, &enabled) else {
+                    continue;
+                };
+                if let Some(viol) = (v.check)(&pod) {
+                    out.push(ObjectFinding {
+                        rule: control.rule,
+                        message: message(control, applied, &viol, &ctx.object.id.kind),
+                        path: viol.path,
+                    });
+                    break;
+                }
             }
         }
+    }
+    out
+}
+
+/// Run one control as a rule: report its part of the object's evaluation.
+pub fn run_rule(ctx: &mut ObjectCtx<'_>, control: &'static Control) {
+    if ctx.pod_specs().is_empty() {
+        return;
+    }
+    let findings = ctx.memo().get_or_init("pss", || evaluate_object(ctx));
+    for f in findings.iter().filter(|f| f.rule == control.rule) {
+        ctx.report(f.path.clone(), f.message.clone());
     }
 }
 

@@ -1,0 +1,84 @@
+//! The cost of Pod Security evaluation in a scan: the engine (loading, every
+//! rule, suppressions, sorting; no report writing) over the shared corpus,
+//! without PSS rules, with the default rules, and with every workload
+//! evaluated at restricted. Single-threaded per file, files in sequence, so
+//! the figures compare CPU cost.
+
+use std::path::{Path, PathBuf};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use kubefort_core::{select_rules, Config, Engine};
+
+fn corpus() -> Vec<(String, String)> {
+    let root = std::env::var_os("CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if matches!(
+                p.extension().and_then(|x| x.to_str()),
+                Some("yaml" | "yml" | "json")
+            ) {
+                if let Ok(s) = std::fs::read_to_string(&p) {
+                    out.push((p.to_string_lossy().into_owned(), s));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn engine(select: Option<&[&str]>, extend: &[&str], ignore: &[&str]) -> Engine {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let select = select.map(s);
+    let rules = select_rules(
+        &kubefort_rules::all(),
+        select.as_deref(),
+        &s(extend),
+        &s(ignore),
+    )
+    .unwrap();
+    let mut config = Config::default();
+    config.select = select;
+    config.extend_select = s(extend);
+    Engine::new(rules, config)
+}
+
+fn bench(c: &mut Criterion) {
+    let files = corpus();
+    assert!(!files.is_empty(), "no corpus: set CORPUS");
+    let mut g = c.benchmark_group("pss");
+    g.sample_size(10);
+    let cases = [
+        ("no-pss-rules", engine(None, &[], &["pss-restricted"])),
+        ("default-rules", engine(None, &[], &[])),
+        (
+            "default+pss-restricted-everywhere",
+            engine(None, &["pss-restricted"], &[]),
+        ),
+    ];
+    for (name, e) in &cases {
+        g.bench_function(*name, |b| {
+            b.iter(|| {
+                let mut n = 0;
+                for (name, text) in &files {
+                    n += e.scan_str(name, text).findings.len();
+                }
+                n
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
