@@ -696,3 +696,144 @@ fn unreadable_file_is_reported() {
         .unwrap()
         .contains("permission denied"));
 }
+
+#[test]
+fn pss_report_levels_and_namespace_verdicts() {
+    // The examples: the hardened app meets restricted; the insecure one meets nothing.
+    let o = run(&["pss", "--no-config", "-f", "json", "examples"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let j = json_of(&o);
+    assert_eq!(j["version"], "latest");
+    let specs = j["pod_specs"].as_array().unwrap();
+    let level_of = |file: &str, kind: &str| {
+        specs
+            .iter()
+            .find(|s| s["file"].as_str().unwrap().ends_with(file) && s["object"]["kind"] == kind)
+            .map(|s| s["level"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(level_of("hardened/app.yaml", "Deployment"), "restricted");
+    assert_eq!(level_of("insecure/app.yaml", "Deployment"), "privileged");
+    assert_eq!(j["summary"]["restricted"], 2);
+    assert_eq!(j["summary"]["privileged"], 3);
+    let web = specs
+        .iter()
+        .find(|s| s["file"].as_str().unwrap().ends_with("insecure/app.yaml"))
+        .unwrap();
+    let privileged = web["baseline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "privileged")
+        .unwrap();
+    assert_eq!(privileged["line"], 29);
+    assert_eq!(privileged["rule"], "pss-privileged");
+    assert_eq!(
+        privileged["detail"],
+        "container \"web\" must not set securityContext.privileged=true"
+    );
+
+    // --require fails the run below the level; text names what to change.
+    let o = run(&[
+        "pss",
+        "--no-config",
+        "--require",
+        "baseline",
+        "examples/insecure",
+    ]);
+    assert_eq!(code(&o), 1);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("to reach baseline:"), "{text}");
+    assert!(
+        text.contains("3 pod specs at Pod Security latest: 0 restricted, 0 baseline, 3 privileged"),
+        "{text}"
+    );
+    let o = run(&[
+        "pss",
+        "--no-config",
+        "--require",
+        "restricted",
+        "examples/hardened",
+    ]);
+    assert_eq!(code(&o), 0);
+
+    // A labelled namespace on standard input: the verdict of its policy.
+    let yaml = b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n    pod-security.kubernetes.io/warn: restricted\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  containers:\n  - name: app\n    image: app:1\n";
+    let o = run_stdin(
+        &[
+            "pss",
+            "--no-config",
+            "-f",
+            "json",
+            "--pss-version",
+            "v1.30",
+            "-",
+        ],
+        yaml,
+    );
+    let j = json_of(&o);
+    let ns = &j["pod_specs"][0]["namespace_policy"];
+    assert_eq!(ns["verdict"], "warned");
+    assert_eq!(ns["enforce"], "baseline:v1.30");
+    assert_eq!(ns["warn"], "restricted:v1.30");
+    assert_eq!(j["pod_specs"][0]["level"], "baseline");
+
+    let o = run(&["pss", "--no-config", "--pss-version", "v1.05", "examples"]);
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn namespace_labels_set_the_level_and_mode_of_findings() {
+    let yaml = b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n    pod-security.kubernetes.io/enforce-version: v1.25\n    pod-security.kubernetes.io/warn: restricted\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: app:1\n        securityContext:\n          privileged: true\n";
+    let o = run_stdin(
+        &[
+            "scan",
+            "--no-config",
+            "-f",
+            "json",
+            "--select",
+            "pss-restricted",
+            "-",
+        ],
+        yaml,
+    );
+    let j = json_of(&o);
+    let msg = |rule: &str| {
+        j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("no {rule}: {j}"))["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let p = msg("pss-privileged");
+    assert!(
+        p.starts_with("namespace \"shop\" enforces PodSecurity \"baseline:v1.25\""),
+        "{p}"
+    );
+    let r = msg("pss-run-as-non-root");
+    assert!(
+        r.contains("warns on PodSecurity \"restricted:latest\""),
+        "{r}"
+    );
+    // Without a selection, a plain scan still reports what the namespace enforces.
+    let o = run_stdin(&["scan", "--no-config", "-f", "json", "-"], yaml);
+    let j = json_of(&o);
+    assert!(j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"] == "pss-privileged"));
+    // And nothing at all without a labelled namespace or a PSS selection.
+    let bare = &yaml[yaml.windows(4).position(|w| w == b"---\n").unwrap() + 4..];
+    let o = run_stdin(&["scan", "--no-config", "-f", "json", "-"], bare);
+    let j = json_of(&o);
+    assert!(!j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"].as_str().unwrap().starts_with("pss-")));
+}
