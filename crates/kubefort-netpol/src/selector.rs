@@ -136,12 +136,14 @@ impl Selector {
                     "NotIn" => Op::NotIn,
                     "Exists" => Op::Exists,
                     "DoesNotExist" => Op::DoesNotExist,
-                    _ => return Err((
-                        at.key("operator"),
-                        format!(
+                    _ => {
+                        return Err((
+                            at.key("operator"),
+                            format!(
                             "{op_text:?} is not a valid operator (In, NotIn, Exists, DoesNotExist)"
                         ),
-                    )),
+                        ))
+                    }
                 };
                 let mut values = Vec::new();
                 if let Some(vs) = e.get("values") {
