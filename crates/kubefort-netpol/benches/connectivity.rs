@@ -166,6 +166,7 @@ fn generate(default_deny: bool) -> (Vec<Workload>, Vec<Policy>, Vec<NamespaceInf
             None,
             Some(vec![Rule {
                 index: 0,
+                pos: Pos::new(1, 1),
                 peers: Some(vec![Peer::Pods {
                     namespaces: Some(Selector::labels([("kubernetes.io/metadata.name", "ns-00")])),
                     pods: pods(&[("app", "app-000")]),
@@ -187,6 +188,7 @@ fn generate(default_deny: bool) -> (Vec<Workload>, Vec<Policy>, Vec<NamespaceInf
         let ingress = vec![
             Rule {
                 index: 0,
+                pos: Pos::new(1, 1),
                 peers: Some(vec![Peer::Pods {
                     pods: pods(&[("tier", from_tier)]),
                     namespaces: None,
@@ -195,6 +197,7 @@ fn generate(default_deny: bool) -> (Vec<Workload>, Vec<Policy>, Vec<NamespaceInf
             },
             Rule {
                 index: 1,
+                pos: Pos::new(1, 1),
                 peers: Some(vec![Peer::Pods {
                     namespaces: Some(Selector {
                         match_labels: vec![("team".into(), team)],
@@ -210,6 +213,7 @@ fn generate(default_deny: bool) -> (Vec<Workload>, Vec<Policy>, Vec<NamespaceInf
             },
             Rule {
                 index: 2,
+                pos: Pos::new(1, 1),
                 peers: Some(vec![ipblock(
                     "10.0.0.0/8",
                     &[&format!("10.{}.0.0/16", k % 250)],
@@ -220,6 +224,7 @@ fn generate(default_deny: bool) -> (Vec<Workload>, Vec<Policy>, Vec<NamespaceInf
         let egress = vec![
             Rule {
                 index: 0,
+                pos: Pos::new(1, 1),
                 peers: Some(vec![Peer::Pods {
                     pods: pods(&[("tier", to_tier)]),
                     namespaces: Some(Selector::everything()),
@@ -231,6 +236,7 @@ fn generate(default_deny: bool) -> (Vec<Workload>, Vec<Policy>, Vec<NamespaceInf
             },
             Rule {
                 index: 1,
+                pos: Pos::new(1, 1),
                 peers: Some(vec![ipblock(
                     "0.0.0.0/0",
                     &["169.254.169.254/32", "10.0.0.0/8"],

@@ -102,6 +102,8 @@ pub struct Policy {
 pub struct Rule {
     /// Position in `spec.ingress` or `spec.egress`.
     pub index: usize,
+    /// Where the rule is written.
+    pub pos: Pos,
     /// `from` / `to`; `None` when absent or empty: every peer, in the
     /// cluster and outside it.
     pub peers: Option<Vec<Peer>>,
@@ -303,6 +305,7 @@ fn parse_rule(
     }
     Ok(Rule {
         index,
+        pos: node.pos,
         peers: (!peers.is_empty()).then_some(peers),
         ports: (!ports.is_empty()).then_some(ports),
     })
