@@ -268,10 +268,12 @@ fn explain(args: ExplainArgs) -> ExitCode {
                 };
                 match resolved {
                     Some(n) => Some(n),
-                    None => return usage_error(format!(
+                    None => {
+                        return usage_error(format!(
                         "--port {p:?}: not a port number, nor a {proto} port name that {} declares",
                         cluster.endpoint_name(dst)
-                    )),
+                    ))
+                    }
                 }
             }
         },
