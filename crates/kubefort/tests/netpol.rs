@@ -383,3 +383,91 @@ fn output_file_and_missing_input() {
     let o = run(&["netpol", "--no-config", "no/such/dir"]);
     assert_eq!(code(&o), 2);
 }
+
+#[test]
+fn examples_connectivity() {
+    let o = run(&["netpol", "--no-config", "examples/hardened"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "0.0.0.0-255.255.255.255 => shop/web[Deployment] : TCP 8080\nshop/backup[CronJob] => 10.20.0.0-10.20.255.255 : TCP 5432\n"
+    );
+    // No policy at all: everything reaches everything.
+    let o = run(&["netpol", "--no-config", "examples/insecure"]);
+    assert_eq!(code(&o), 0);
+    let s = stdout(&o);
+    assert_eq!(s.lines().count(), 3 + 3 * 3, "{s}");
+    assert!(s.lines().all(|l| l.ends_with(" : All Connections")), "{s}");
+}
+
+fn rules_of(j: &Value) -> Vec<String> {
+    j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn coverage_rules_speak_when_policies_are_managed_or_asked_for() {
+    // No NetworkPolicy in the inputs: the coverage rules stay silent by default...
+    let o = run(&["scan", "--no-config", "-f", "json", "examples/insecure"]);
+    let rules = rules_of(&json_of(&o));
+    assert!(
+        !rules
+            .iter()
+            .any(|r| r.ends_with("network-policy") || r.contains("default-deny")),
+        "{rules:?}"
+    );
+    // ...and speak when selected.
+    let o = run(&[
+        "scan",
+        "--no-config",
+        "-f",
+        "json",
+        "--select",
+        "network",
+        "examples/insecure",
+    ]);
+    let mut rules = rules_of(&json_of(&o));
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            "missing-default-deny-egress",
+            "missing-default-deny-ingress",
+            "workload-without-network-policy",
+            "workload-without-network-policy",
+            "workload-without-network-policy"
+        ]
+    );
+    // Inputs with a NetworkPolicy: gaps are findings by default.
+    let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: api}}\n    spec: {containers: [{name: c, image: i}]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: i}]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: api, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: api}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: web}}}]\n";
+    let o = run_stdin(&["scan", "--no-config", "-f", "json", "-"], yaml);
+    let j = json_of(&o);
+    let f: Vec<(String, String)> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["object"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        f.contains(&("workload-without-network-policy".into(), "web".into())),
+        "{f:?}"
+    );
+    assert!(
+        !f.iter()
+            .any(|(r, n)| r == "workload-without-network-policy" && n == "api"),
+        "{f:?}"
+    );
+    assert!(
+        f.contains(&("missing-default-deny-ingress".into(), "api".into())),
+        "{f:?}"
+    );
+}
