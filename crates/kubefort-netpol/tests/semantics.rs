@@ -521,3 +521,87 @@ fn invalid_policies_are_reported_and_left_out() {
         assert!(c.policies.is_empty());
     }
 }
+
+#[test]
+fn explanations_list_every_selecting_policy_and_matching_rule() {
+    let y = base()
+        + &policy("a", "deny", "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n")
+        + &policy(
+            "a",
+            "db",
+            "  podSelector: {matchLabels: {app: db}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{port: sql}, {port: grpc}]\n  - from: [{namespaceSelector: {matchLabels: {team: blue}}}]\n  - from: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{port: nope}]\n",
+        );
+    let c = cluster(&y);
+    let web = endpoint(&c, "a/web");
+    let db = endpoint(&c, "a/db");
+    let ex = c.explain(web, db);
+    let egress = ex.egress.as_ref().unwrap();
+    assert!(egress.isolated);
+    assert_eq!(
+        egress.policies.len(),
+        1,
+        "only the default deny selects web for egress"
+    );
+    assert!(egress.policies[0].rules.is_empty());
+    assert!(egress.allowed.is_empty());
+    let ingress = ex.ingress.as_ref().unwrap();
+    let ids: Vec<String> = ingress
+        .policies
+        .iter()
+        .map(|p| c.policies[p.policy].id())
+        .collect();
+    assert_eq!(ids, ["a/deny", "a/db"]);
+    let rules: Vec<(usize, String)> = ingress.policies[1]
+        .rules
+        .iter()
+        .map(|(i, conns)| (*i, conns.to_string()))
+        .collect();
+    // Rule 2 (team=blue) does not match web; rule 3 matches but its named
+    // port resolves on nothing.
+    assert_eq!(
+        rules,
+        [
+            (0, "TCP 5432".to_string()),
+            (2, "No Connections".to_string())
+        ]
+    );
+    assert_eq!(ingress.allowed.to_string(), "TCP 5432");
+    assert!(ex.allowed.is_empty(), "web's egress is denied");
+
+    // An unselected side is not isolated and allows everything.
+    let ex = c.explain(endpoint(&c, "b/client"), endpoint(&c, "8.8.8.8"));
+    let e = ex.egress.unwrap();
+    assert!(!e.isolated && e.policies.is_empty() && e.allowed.is_all());
+    assert!(ex.ingress.is_none());
+}
+
+#[test]
+fn selectors_and_ports_edge_cases() {
+    // Both selectors empty in one peer: every pod of every namespace.
+    let spec = "  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {}, podSelector: {}}]\n    ports: [{port: 8000, endPort: 8010}, {protocol: SCTP, port: 9}]\n";
+    let c = cluster(&(base() + &policy("a", "p", spec)));
+    let conns = c.allowed(endpoint(&c, "b/client"), endpoint(&c, "a/web"));
+    assert!(conns.contains(kubefort_netpol::Protocol::Tcp, 8000));
+    assert!(
+        conns.contains(kubefort_netpol::Protocol::Tcp, 8010),
+        "endPort is inclusive"
+    );
+    assert!(!conns.contains(kubefort_netpol::Protocol::Tcp, 8011));
+    assert!(!conns.contains(kubefort_netpol::Protocol::Udp, 8005));
+    assert!(conns.contains(kubefort_netpol::Protocol::Sctp, 9));
+    assert_eq!(allowed(&c, "8.8.8.8", "a/web"), "No Connections");
+    check_list(&c);
+    // A missing podSelector selects every pod, like `{}`; null lists are absent.
+    let c = cluster(&(base() + &policy("a", "p", "  ingress:\n  - from: null\n    ports: null\n")));
+    assert_eq!(allowed(&c, "b/client", "a/db"), "All Connections");
+    assert_eq!(c.selecting(kubefort_netpol::Direction::Ingress, 1).len(), 1);
+    // Policies without a namespace are in default, like workloads.
+    let y = [
+        deploy("default", "web", "{app: web}", "[]"),
+        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny}\nspec: {podSelector: {}}\n".to_string(),
+    ]
+    .concat();
+    let c = cluster(&y);
+    assert_eq!(c.policies[0].namespace, "default");
+    assert_eq!(allowed(&c, "1.2.3.4", "default/web"), "No Connections");
+}
