@@ -64,7 +64,7 @@ Replace the rule with the peers and ports the workload needs:
 };
 
 fn check(ctx: &mut InventoryCtx<'_>) {
-    let net = Net::new(ctx.inventory);
+    let net = Net::of(ctx.inventory);
     for p in &net.cluster.policies {
         let object = net.object(&p.source);
         for d in Direction::BOTH {

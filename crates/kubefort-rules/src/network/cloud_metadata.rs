@@ -89,7 +89,7 @@ fn allows_http(rule: &kubefort_netpol::Rule) -> bool {
 }
 
 fn check(ctx: &mut InventoryCtx<'_>) {
-    let net = Net::new(ctx.inventory);
+    let net = Net::of(ctx.inventory);
     let addrs: Vec<IpAddr> = METADATA
         .iter()
         .map(|a| a.parse().expect("address"))

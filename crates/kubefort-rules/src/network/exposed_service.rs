@@ -61,7 +61,7 @@ spec:
 };
 
 fn check(ctx: &mut InventoryCtx<'_>) {
-    let net = Net::new(ctx.inventory);
+    let net = Net::of(ctx.inventory);
     let cl = &net.cluster;
     for svc in &net.services {
         let Some(spec) = svc.root.get("spec") else {

@@ -39,35 +39,44 @@ pub(crate) const RETAIN: &[&str] = &[
 ];
 
 /// The model of the scanned inputs, with the objects it was read from.
-pub(crate) struct Net<'a> {
+/// Built once per scan and shared by the network rules.
+pub(crate) struct Net {
     pub cluster: Cluster,
-    by_source: HashMap<(Arc<str>, Pos), &'a Object>,
+    by_source: HashMap<(Arc<str>, Pos), Arc<Object>>,
     /// Declared Namespace objects by name.
-    pub namespaces: BTreeMap<String, &'a Object>,
-    pub services: Vec<&'a Object>,
+    pub namespaces: BTreeMap<String, Arc<Object>>,
+    pub services: Vec<Arc<Object>>,
     /// Whether the inputs hold any NetworkPolicy (valid or not).
     pub has_policies: bool,
 }
 
-impl<'a> Net<'a> {
-    pub fn new(inventory: &'a Inventory) -> Net<'a> {
+impl Net {
+    /// The model of the inventory, built on first use.
+    pub fn of(inventory: &Inventory) -> &Net {
+        inventory
+            .shared()
+            .get_or_init("kubefort-netpol model", || Net::new(inventory))
+    }
+
+    fn new(inventory: &Inventory) -> Net {
         let mut by_source = HashMap::new();
         let mut namespaces = BTreeMap::new();
         let mut services = Vec::new();
         let mut items = Vec::new();
         let mut has_policies = false;
         for o in &inventory.retained {
-            let o: &Object = o;
             has_policies |= is_network_policy(o);
             if o.id.kind == "Service" && o.id.api_version == "v1" {
-                services.push(o);
+                services.push(o.clone());
                 continue;
             }
             if let Some(item) = read_object(o) {
                 if let kubefort_netpol::Item::Namespace(ns) = &item {
-                    namespaces.entry(ns.name.clone()).or_insert(o);
+                    namespaces
+                        .entry(ns.name.clone())
+                        .or_insert_with(|| o.clone());
                 }
-                by_source.insert((o.file.clone(), o.root.pos), o);
+                by_source.insert((o.file.clone(), o.root.pos), o.clone());
                 items.push(item);
             }
         }
@@ -82,8 +91,8 @@ impl<'a> Net<'a> {
     }
 
     /// The object a workload or policy was read from.
-    pub fn object(&self, source: &Source) -> &'a Object {
-        self.by_source[&(source.file.clone(), source.pos)]
+    pub fn object(&self, source: &Source) -> &Object {
+        &self.by_source[&(source.file.clone(), source.pos)]
     }
 
     /// Every namespace the inputs say something about: declared by a
@@ -128,7 +137,7 @@ pub(crate) fn explicitly_selected(config: &Config, rule: &str) -> bool {
 /// Whether a coverage rule speaks: when the inputs hold NetworkPolicies
 /// (so policies are managed with these manifests), or when the user asked
 /// for the rule.
-pub(crate) fn coverage_applies(ctx: &InventoryCtx<'_>, net: &Net<'_>) -> bool {
+pub(crate) fn coverage_applies(ctx: &InventoryCtx<'_>, net: &Net) -> bool {
     net.has_policies || explicitly_selected(ctx.config, ctx.rule.name)
 }
 
@@ -146,8 +155,8 @@ pub(crate) fn has_default_deny(cluster: &Cluster, namespace: &str, d: Direction)
 
 /// Report the lack of a default deny in each namespace the inputs know.
 pub(crate) fn check_default_deny(ctx: &mut InventoryCtx<'_>, d: Direction) {
-    let net = Net::new(ctx.inventory);
-    if !coverage_applies(ctx, &net) {
+    let net = Net::of(ctx.inventory);
+    if !coverage_applies(ctx, net) {
         return;
     }
     for ns in net.known_namespaces() {
@@ -157,7 +166,7 @@ pub(crate) fn check_default_deny(ctx: &mut InventoryCtx<'_>, d: Direction) {
         let workloads = net.cluster.workloads_in(&ns);
         let (object, path, what) = match net.namespaces.get(&ns) {
             Some(o) => (
-                *o,
+                &**o,
                 FieldPath::root().keys("metadata.name"),
                 match workloads.len() {
                     0 => "declared here, with no workload in the scanned inputs".to_string(),

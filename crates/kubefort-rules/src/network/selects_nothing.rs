@@ -56,7 +56,7 @@ in the namespace the pods run in.
 };
 
 fn check(ctx: &mut InventoryCtx<'_>) {
-    let net = Net::new(ctx.inventory);
+    let net = Net::of(ctx.inventory);
     for (pi, p) in net.cluster.policies.iter().enumerate() {
         let candidates = net.cluster.workloads_in(&p.namespace).len();
         if candidates == 0 || !net.cluster.selected_by(pi).is_empty() {

@@ -63,7 +63,7 @@ declare the name on the container.
 };
 
 fn check(ctx: &mut InventoryCtx<'_>) {
-    let net = Net::new(ctx.inventory);
+    let net = Net::of(ctx.inventory);
     let cl = &net.cluster;
     for (pi, p) in cl.policies.iter().enumerate() {
         let object = net.object(&p.source);

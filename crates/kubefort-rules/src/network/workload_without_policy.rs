@@ -66,8 +66,8 @@ spec:
 };
 
 fn check(ctx: &mut InventoryCtx<'_>) {
-    let net = Net::new(ctx.inventory);
-    if !coverage_applies(ctx, &net) {
+    let net = Net::of(ctx.inventory);
+    if !coverage_applies(ctx, net) {
         return;
     }
     for (i, w) in net.cluster.workloads.iter().enumerate() {
