@@ -126,6 +126,19 @@ fn check(ctx: &mut InventoryCtx<'_>) {
                         let Some(addr) = addrs.iter().find(|a| set.contains(**a)) else {
                             continue;
                         };
+                        let exact = cidr.ends_with("/32") || cidr.ends_with("/128");
+                        if exact {
+                            ctx.report_object(
+                                object,
+                                rule_path.key("to").index(j).keys("ipBlock.cidr"),
+                                format!(
+                                    "egress rule #{} of NetworkPolicy {}{applies} allows the cloud metadata service {addr} explicitly: pods can fetch the node's cloud credentials unless the platform scopes them to the pod (such as GKE's metadata server); suppress with a reason if that is the case",
+                                    r.index + 1,
+                                    p.id()
+                                ),
+                            );
+                            continue;
+                        }
                         ctx.report_object(
                             object,
                             rule_path.key("to").index(j).keys("ipBlock.cidr"),
