@@ -212,6 +212,54 @@ pub struct Inventory {
     /// Full objects of the kinds some selected inventory rule retains.
     pub retained: Vec<Arc<Object>>,
     by_kind: OnceLock<HashMap<String, Vec<usize>>>,
+    shared: SharedMemo,
+}
+
+/// Values computed once per scan from the inventory and shared by every
+/// inventory rule that asks for them (a model several rules read, such as
+/// the NetworkPolicy model).
+#[derive(Default)]
+pub struct SharedMemo {
+    slots: [OnceLock<(&'static str, Box<dyn Any + Send + Sync>)>; 8],
+}
+
+impl SharedMemo {
+    /// The value under `key`, computed by `init` on first use. One key
+    /// always holds one type.
+    pub fn get_or_init<T: Any + Send + Sync>(
+        &self,
+        key: &'static str,
+        init: impl FnOnce() -> T,
+    ) -> &T {
+        if let Some(v) = self.find(key) {
+            return v;
+        }
+        let mut value: Option<Box<dyn Any + Send + Sync>> = Some(Box::new(init()));
+        for slot in &self.slots {
+            let Some(v) = value.take() else { break };
+            if let Err((_, v)) = slot.set((key, v)) {
+                value = Some(v);
+            }
+        }
+        match (self.find(key), value) {
+            (Some(v), _) => v,
+            // More keys than slots: the value is not shared, and lives as
+            // long as the process.
+            (None, Some(v)) => {
+                let v: Box<dyn Any> = v;
+                Box::leak(v).downcast_ref::<T>().expect("boxed as T above")
+            }
+            (None, None) => unreachable!("stored in a slot, so found"),
+        }
+    }
+
+    fn find<T: Any>(&self, key: &str) -> Option<&T> {
+        self.slots
+            .iter()
+            .filter_map(OnceLock::get)
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| (&**v as &dyn Any).downcast_ref())
+    }
 }
 
 /// One scanned object: identity, where it is, and where its name is.
@@ -228,7 +276,13 @@ impl Inventory {
             objects,
             retained,
             by_kind: OnceLock::new(),
+            shared: SharedMemo::default(),
         }
+    }
+
+    /// Values shared by the inventory rules of this scan (see [`SharedMemo`]).
+    pub fn shared(&self) -> &SharedMemo {
+        &self.shared
     }
 
     /// Indexes of `objects` by kind, built on first use.
@@ -298,5 +352,37 @@ impl<'a> InventoryCtx<'a> {
                 column: pos.column,
             },
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[test]
+    fn shared_values_are_computed_once_per_inventory() {
+        let inv = Inventory::new(Vec::new(), Vec::new());
+        let calls = Cell::new(0);
+        for _ in 0..3 {
+            let v: &Vec<u32> = inv.shared().get_or_init("model", || {
+                calls.set(calls.get() + 1);
+                vec![1, 2, 3]
+            });
+            assert_eq!(v, &[1, 2, 3]);
+        }
+        assert_eq!(calls.get(), 1);
+        let other: &String = inv.shared().get_or_init("other", || "x".to_string());
+        assert_eq!(other, "x");
+        // A new scan computes its own.
+        let inv2 = Inventory::new(Vec::new(), Vec::new());
+        let v: &Vec<u32> = inv2.shared().get_or_init("model", || vec![9]);
+        assert_eq!(v, &[9]);
+        // More keys than slots still work.
+        const KEYS: [&str; 10] = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+        for (i, k) in KEYS.iter().enumerate() {
+            let v: &usize = inv2.shared().get_or_init(k, || i);
+            assert_eq!(*v, i);
+        }
     }
 }

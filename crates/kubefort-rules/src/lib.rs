@@ -6,6 +6,7 @@ use kubefort_core::Rule;
 
 pub mod correctness;
 pub mod images;
+pub mod network;
 pub mod pss;
 pub mod reliability;
 pub mod workload;
@@ -23,6 +24,14 @@ pub fn all() -> Vec<&'static Rule> {
         &reliability::missing_liveness_probe::RULE,
         &reliability::missing_readiness_probe::RULE,
         &correctness::duplicate_object::RULE,
+        &network::workload_without_policy::RULE,
+        &network::missing_default_deny_ingress::RULE,
+        &network::missing_default_deny_egress::RULE,
+        &network::allows_all::RULE,
+        &network::cloud_metadata::RULE,
+        &network::exposed_service::RULE,
+        &network::selects_nothing::RULE,
+        &network::unknown_named_port::RULE,
     ];
     v.extend(pss::RULES.iter().copied());
     v
@@ -44,6 +53,10 @@ pub const GROUPS: &[(&str, &str)] = &[
     ),
     ("images", "Image references: tags, digests, registries"),
     ("reliability", "Resource limits and health probes"),
+    (
+        "network",
+        "NetworkPolicy coverage and rules: unprotected workloads, over-broad and ineffective policies",
+    ),
     (
         "correctness",
         "Manifests that do not do what they appear to",
