@@ -1239,3 +1239,320 @@ fn no_duplicates(entries: &[Entry]) -> Res<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{load_str_by, split_documents, Document, LoadError, Route};
+
+    /// Both routes, compared (through `Debug`, so that NaN equals NaN).
+    fn both(src: &str, limits: &Limits) -> Vec<Result<Document, LoadError>> {
+        let fast = load_str_by(src, limits, Route::Auto);
+        let slow = load_str_by(src, limits, Route::Saphyr);
+        assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "for {src:?}");
+        fast
+    }
+
+    fn fast_chunks(src: &str, limits: &Limits) -> Vec<Option<Node>> {
+        let text = src.strip_prefix('\u{feff}').unwrap_or(src);
+        split_documents(text)
+            .into_iter()
+            .map(|c| parse(c.text, c.first_line, limits))
+            .collect()
+    }
+
+    /// The one document of `src`, which the fast reader must take.
+    fn fast(src: &str) -> Node {
+        let limits = Limits::default();
+        let chunks = fast_chunks(src, &limits);
+        assert_eq!(chunks.len(), 1, "{src:?}");
+        assert!(chunks[0].is_some(), "fast reader gave up on {src:?}");
+        let mut docs = both(src, &limits);
+        docs.remove(0).expect("loads").root
+    }
+
+    /// `src` is left to saphyr-parser; its result is returned.
+    fn fallback(src: &str, limits: &Limits) -> Vec<Result<Document, LoadError>> {
+        assert!(
+            fast_chunks(src, limits).iter().any(Option::is_none),
+            "fast reader took {src:?}"
+        );
+        both(src, limits)
+    }
+
+    fn at<'n>(n: &'n Node, path: &[&str]) -> &'n Node {
+        n.get_path(path)
+            .unwrap_or_else(|| panic!("no {path:?} in {n:?}"))
+    }
+
+    fn key_pos(n: &Node, key: &str) -> Pos {
+        n.as_map().unwrap().entry(key).unwrap().key_pos
+    }
+
+    #[test]
+    fn yaml11_scalars_plain_and_quoted() {
+        let n = fast("a: yes\nb: 'yes'\nc: \"on\"\nd: 0644\ne: '0644'\nf: 08\ng: 0x1F\nh: ~\ni: Off\nj: 1_000\nk: .inf\nl: .nan\n");
+        assert_eq!(at(&n, &["a"]).value, Value::Bool(true));
+        assert_eq!(at(&n, &["b"]).as_str(), Some("yes"));
+        assert_eq!(at(&n, &["c"]).as_str(), Some("on"));
+        assert_eq!(at(&n, &["d"]).value, Value::Int(420));
+        assert_eq!(at(&n, &["e"]).as_str(), Some("0644"));
+        assert_eq!(at(&n, &["f"]).value, Value::Float(8.0));
+        assert_eq!(at(&n, &["g"]).value, Value::Int(31));
+        assert_eq!(at(&n, &["h"]).value, Value::Null);
+        assert_eq!(at(&n, &["i"]).value, Value::Bool(false));
+        assert_eq!(at(&n, &["j"]).value, Value::Int(1000));
+        assert!(matches!(at(&n, &["k"]).value, Value::Float(f) if f.is_infinite()));
+        assert!(matches!(at(&n, &["l"]).value, Value::Float(f) if f.is_nan()));
+        // Keys are resolved too, then made strings.
+        let n = fast("on: 1\n0x10: 2\n1.5: 3\n'on': 4\n");
+        let keys: Vec<_> = n.as_map().unwrap().iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["true", "16", "1.5", "on"]);
+    }
+
+    #[test]
+    fn double_quoted_escapes() {
+        let n = fast(
+            "a: \"tab\\tnl\\n\\\"q\\\" \\\\ \\/ \\x41\\u00e9\\U0001F600 \\0\\a\\b\\v\\f\\r\\e\\ \\N\\_\\L\\P\"\n",
+        );
+        assert_eq!(
+            at(&n, &["a"]).as_str(),
+            Some("tab\tnl\n\"q\" \\ / Aé😀 \0\x07\x08\x0b\x0c\r\x1b \u{85}\u{a0}\u{2028}\u{2029}")
+        );
+        // Unknown escapes and lone surrogates are errors, reported by saphyr.
+        for bad in ["a: \"\\q\"\n", "a: \"\\ud83d\"\n", "a: \"\\x4\"\n"] {
+            let docs = fallback(bad, &Limits::default());
+            assert!(docs[0].is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn single_quotes() {
+        let n = fast("a: 'it''s'\nb: ''''\nc: ''\nd: 'x \"y\" \\n'\n");
+        assert_eq!(at(&n, &["a"]).as_str(), Some("it's"));
+        assert_eq!(at(&n, &["b"]).as_str(), Some("'"));
+        assert_eq!(at(&n, &["c"]).as_str(), Some(""));
+        assert_eq!(at(&n, &["d"]).as_str(), Some("x \"y\" \\n"));
+    }
+
+    #[test]
+    fn empty_values_stand_at_their_colon() {
+        let n = fast("a:\nb:   # comment\nc: ~\nd:\n");
+        for k in ["a", "b", "c", "d"] {
+            assert!(at(&n, &[k]).is_null(), "{k}");
+        }
+        assert_eq!(at(&n, &["a"]).pos, Pos::new(1, 2));
+        assert_eq!(at(&n, &["b"]).pos, Pos::new(2, 2));
+        assert_eq!(at(&n, &["c"]).pos, Pos::new(3, 4));
+        assert_eq!(at(&n, &["d"]).pos, Pos::new(4, 2));
+        // Empty sequence entries stand at the end of their `-` line.
+        let n = fast("-\n-   \n- # c\n- x\n");
+        let s = n.as_seq().unwrap();
+        assert_eq!(s[0].pos, Pos::new(1, 2));
+        assert_eq!(s[1].pos, Pos::new(2, 5));
+        assert_eq!(s[2].pos, Pos::new(3, 6));
+        assert!(s[..3].iter().all(Node::is_null));
+    }
+
+    #[test]
+    fn nested_and_compact_sequences() {
+        let n = fast("- - a\n  - b\n- - - c\n");
+        let s = n.as_seq().unwrap();
+        assert_eq!(n.pos, Pos::new(1, 1));
+        assert_eq!(s[0].pos, Pos::new(1, 3));
+        assert_eq!(s[0].as_seq().unwrap()[1].pos, Pos::new(2, 5));
+        assert_eq!(s[1].as_seq().unwrap()[0].pos, Pos::new(3, 5));
+        // Sequences of mappings, at and below their key's indentation.
+        let src = "spec:\n  containers:\n  - name: a\n    image: x\n  -   name: b\n      image: y\n  ports:\n    - containerPort: 80\n";
+        let n = fast(src);
+        let c = at(&n, &["spec", "containers"]);
+        // A sequence at its key's indentation starts at its first entry's content.
+        assert_eq!(c.pos, Pos::new(3, 5));
+        let items = c.as_seq().unwrap();
+        assert_eq!(items[0].pos, Pos::new(3, 5));
+        assert_eq!(key_pos(&items[0], "image"), Pos::new(4, 5));
+        assert_eq!(items[1].pos, Pos::new(5, 7));
+        assert_eq!(at(&items[1], &["image"]).pos, Pos::new(6, 14));
+        // An indented one starts at its first `-`.
+        assert_eq!(at(&n, &["spec", "ports"]).pos, Pos::new(8, 5));
+        // An indentless sequence whose first entry starts below its `-`.
+        let n = fast("a:\n- # c\n  b: 1\n");
+        assert_eq!(at(&n, &["a"]).pos, Pos::new(2, 6));
+        assert_eq!(at(&n, &["a"]).as_seq().unwrap()[0].pos, Pos::new(3, 3));
+    }
+
+    #[test]
+    fn comments_and_hashes() {
+        let n = fast("# head\na: x # c\nb: x#y\nc: 'x # y' # c\nd: \"#\"\n  # indented comment\ne: [a, b] # c\n# tail\n");
+        assert_eq!(at(&n, &["a"]).as_str(), Some("x"));
+        assert_eq!(at(&n, &["b"]).as_str(), Some("x#y"));
+        assert_eq!(at(&n, &["c"]).as_str(), Some("x # y"));
+        assert_eq!(at(&n, &["d"]).as_str(), Some("#"));
+        assert_eq!(at(&n, &["e"]).as_seq().unwrap().len(), 2);
+        // A comment right after a quote or a bracket is an error or unusual.
+        fallback("a: 'x'# c\n", &Limits::default());
+        fallback("a: [x]# c\n", &Limits::default());
+    }
+
+    #[test]
+    fn trailing_spaces_and_crlf() {
+        let n = fast("a: x   \nb:    \n- \n");
+        assert_eq!(at(&n, &["a"]).as_str(), Some("x"));
+        let _ = n;
+        let src = "a: x\r\nb:\r\n  - 1\r\n  - 'y'\r\nc: |\r\n  l1\r\n  l2\r\nd: \"m\r\n  n\"\r\n";
+        let n = fast(src);
+        assert_eq!(at(&n, &["a"]).as_str(), Some("x"));
+        assert_eq!(at(&n, &["c"]).as_str(), Some("l1\nl2\n"));
+        assert_eq!(at(&n, &["d"]).as_str(), Some("m n"));
+        assert_eq!(key_pos(&n, "d"), Pos::new(8, 1));
+        // A lone carriage return is a line break to saphyr: left to it.
+        fallback("a: x\rb: y\n", &Limits::default());
+    }
+
+    #[test]
+    fn byte_order_mark() {
+        let n = fast("\u{feff}a: 1\n");
+        assert_eq!(key_pos(&n, "a"), Pos::new(1, 1));
+        fallback("a: \u{feff}1\n", &Limits::default());
+    }
+
+    #[test]
+    fn documents_with_only_comments() {
+        let docs = both(
+            "# nothing\n---\n# still nothing\n---\na: 1\n",
+            &Limits::default(),
+        );
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].as_ref().unwrap().root.get("a").unwrap().pos.line, 5);
+        assert!(both("# only\n", &Limits::default()).is_empty());
+    }
+
+    #[test]
+    fn quoted_keys() {
+        let n = fast("\"a:b\": 1\n'c: d' : 2\n\"e\\tf\": 3\n\"\": 4\n");
+        let keys: Vec<_> = n.as_map().unwrap().iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["a:b", "c: d", "e\tf", ""]);
+        assert_eq!(at(&n, &["c: d"]).pos, Pos::new(2, 10));
+        // Plain keys may hold colons not followed by a blank.
+        let n = fast("a:b: 1\nhttp://x: 2\n");
+        assert!(n.get("a:b").is_some() && n.get("http://x").is_some());
+    }
+
+    #[test]
+    fn multi_line_scalars() {
+        let n = fast("a: one\n  two\n\n  three\nb: 'x\n   y'\nc: >-\n  f1\n  f2\n\n   g\n  h\nd: |+\n  k\n\ne: 1\n");
+        assert_eq!(at(&n, &["a"]).as_str(), Some("one two\nthree"));
+        assert_eq!(at(&n, &["b"]).as_str(), Some("x y"));
+        assert_eq!(at(&n, &["c"]).as_str(), Some("f1 f2\n\n g\nh"));
+        assert_eq!(at(&n, &["c"]).pos, Pos::new(8, 3));
+        assert_eq!(at(&n, &["d"]).as_str(), Some("k\n\n"));
+        assert_eq!(at(&n, &["e"]).pos, Pos::new(16, 4));
+        let n = fast("a: |2-\n    indented\n  x\n");
+        assert_eq!(at(&n, &["a"]).as_str(), Some("  indented\nx"));
+    }
+
+    #[test]
+    fn long_lines_and_unicode_columns() {
+        let long = "x".repeat(100_000);
+        let n = fast(&format!("a: {long}\nb: 1\n"));
+        assert_eq!(at(&n, &["a"]).as_str().map(str::len), Some(100_000));
+        // Columns count characters.
+        let n = fast("é: ü\nwörds: [日本, \"語\", x]\n");
+        assert_eq!(at(&n, &["é"]).pos, Pos::new(1, 4));
+        let s = at(&n, &["wörds"]).as_seq().unwrap();
+        assert_eq!(s[1].pos, Pos::new(2, 13));
+        assert_eq!(s[2].pos, Pos::new(2, 18));
+        // A long flow line with non-ASCII text throughout.
+        let items: Vec<String> = (0..20_000).map(|i| format!("é{i}")).collect();
+        let n = fast(&format!("a: [{}]\n", items.join(", ")));
+        let s = at(&n, &["a"]).as_seq().unwrap();
+        assert_eq!(
+            s[19_999].pos.column,
+            5 + (0..19_999)
+                .map(|i: usize| 3 + i.to_string().len() as u32)
+                .sum::<u32>()
+        );
+        // saphyr stops looking for a key's colon after 1024 characters.
+        let key = "k".repeat(1500);
+        fallback(&format!("{key}: 1\n"), &Limits::default());
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_by_saphyr() {
+        let docs = fallback("a: 1\nb:\n  c: 1\n  c: 2\n", &Limits::default());
+        let e = docs[0].as_ref().unwrap_err();
+        assert_eq!(e.pos, Pos::new(4, 3));
+        assert_eq!(
+            e.message,
+            "key \"c\" already set in map (first set at line 3); duplicate keys are rejected"
+        );
+        let mut big: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        big.push_str("k7: again\n");
+        let docs = fallback(&big, &Limits::default());
+        assert_eq!(docs[0].as_ref().unwrap_err().pos, Pos::new(41, 1));
+        let docs = fallback("a: {x: 1, x: 2}\n", &Limits::default());
+        assert!(docs[0].is_err());
+    }
+
+    #[test]
+    fn depth_limit() {
+        let nested = |levels: usize| -> String {
+            (0..levels)
+                .map(|i| format!("{}k:\n", "  ".repeat(i)))
+                .collect::<String>()
+                + &"  ".repeat(levels)
+                + "v: 1\n"
+        };
+        let limits = Limits {
+            max_depth: 4,
+            ..Limits::default()
+        };
+        // Four mappings deep is within the limit and read fast ...
+        assert!(fast_chunks(&nested(3), &limits)[0].is_some());
+        both(&nested(3), &limits);
+        // ... five is the event-based path's error.
+        let docs = fallback(&nested(4), &limits);
+        let e = docs[0].as_ref().unwrap_err();
+        assert!(e.message.contains("deeper than 4 levels"), "{e:?}");
+        // Beyond the fast reader's own bound, the general path decides.
+        let docs = fallback(&nested(150), &Limits::default());
+        assert!(docs[0].is_ok());
+        let flow = format!("a: {}{}\n", "[".repeat(150), "]".repeat(150));
+        fallback(&flow, &Limits::default());
+    }
+
+    #[test]
+    fn json_documents() {
+        let n = fast("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",\n  \"spec\": {\"hostPID\": true, \"n\": [1, 2.5, null]}\n}\n");
+        assert_eq!(at(&n, &["spec", "hostPID"]).value, Value::Bool(true));
+        assert_eq!(key_pos(&n, "kind"), Pos::new(3, 3));
+        assert_eq!(
+            at(&n, &["spec", "n"]).as_seq().unwrap()[2].pos,
+            Pos::new(4, 43)
+        );
+    }
+
+    #[test]
+    fn left_to_saphyr() {
+        let limits = Limits::default();
+        for src in [
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "base: &b {x: 1}\nd:\n  <<: *b\n",
+            "? a\n: b\n",
+            "%YAML 1.1\n---\na: 1\n",
+            "a: 1\n...\n",
+            "a:\tb\n",
+            "just a scalar\n",
+            "a: 1\n b: 2\n",
+            "a: [\n1]\n",
+            "a: |\nb: 1\n",
+            "a: 1\n- b\n",
+            "",
+        ] {
+            let chunks = fast_chunks(src, &limits);
+            assert!(chunks.iter().all(Option::is_none), "{src:?}");
+            both(src, &limits);
+        }
+    }
+}
