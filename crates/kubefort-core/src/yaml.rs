@@ -148,7 +148,8 @@ fn offset_of(base: &str, part: &str) -> usize {
 }
 
 fn memchr_nl(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
+    let i = fast::find_newline(b, 0);
+    (i < b.len()).then_some(i)
 }
 
 fn is_separator_tail(rest: &[u8]) -> bool {

@@ -64,6 +64,8 @@ pub(super) fn parse(text: &str, first_line: u32, limits: &Limits) -> Option<Node
         depth: 0,
         max_depth: limits.max_depth.min(MAX_DEPTH),
         indent: None,
+        entries: Vec::new(),
+        items: Vec::new(),
     };
     r.document().ok()
 }
@@ -72,11 +74,17 @@ pub(super) fn parse(text: &str, first_line: u32, limits: &Limits) -> Option<Node
 /// end of input to saphyr), tabs, carriage returns that do not end a line
 /// with a line feed, and byte order marks.
 fn clean(b: &[u8]) -> bool {
-    let suspect = |x: u8| (x == 0) | (x == b'\t') | (x == b'\r') | (x == 0xEF);
+    // A quick test over blocks, written to be vectorised: control
+    // characters but the line feed, and 0xEF (which starts a byte order
+    // mark). Blocks that fail it get the exact test.
     let mut blocks = b.chunks_exact(64);
     let mut at = 0;
     for blk in &mut blocks {
-        if blk.iter().fold(false, |a, &x| a | suspect(x)) && !clean_exact(b, at, at + 64) {
+        let mut hit = 0u8;
+        for &x in blk {
+            hit |= u8::from(x < 0x0E && x != b'\n') | u8::from(x == 0xEF);
+        }
+        if hit != 0 && !clean_exact(b, at, at + 64) {
             return false;
         }
         at += 64;
@@ -167,6 +175,29 @@ const fn table(stops: &[u8]) -> [bool; 256] {
     t
 }
 
+/// The index of the first line feed in `b` from `from`, or `b.len()`;
+/// eight bytes at a time.
+pub(super) fn find_newline(b: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const NL: u64 = ONES * b'\n' as u64;
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[i..i + 8]);
+        let x = u64::from_le_bytes(word) ^ NL;
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && b[i] != b'\n' {
+        i += 1;
+    }
+    i
+}
+
 /// Characters in a byte slice of valid UTF-8 text.
 #[inline]
 fn count_chars(b: &[u8]) -> u32 {
@@ -223,6 +254,10 @@ struct Reader<'a> {
     /// After [`Reader::next_content`]: the indentation of the line whose
     /// first character `pos` is on, or `None` at the end of the text.
     indent: Option<usize>,
+    /// Entries and items of the collections being read, so that each
+    /// collection is allocated once, at its size, when it is complete.
+    entries: Vec<Entry>,
+    items: Vec<Node>,
 }
 
 impl<'a> Reader<'a> {
@@ -262,10 +297,9 @@ impl<'a> Reader<'a> {
     }
 
     fn skip_to_eol(&mut self) {
-        let rest = &self.b[self.pos..];
-        let n = rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
-        self.pos += n;
-        if n > 0 && self.b[self.pos - 1] == b'\r' {
+        let start = self.pos;
+        self.pos = find_newline(self.b, start);
+        if self.pos > start && self.b[self.pos - 1] == b'\r' {
             self.pos -= 1;
         }
     }
@@ -670,11 +704,11 @@ impl<'a> Reader<'a> {
     fn block_map(&mut self, c: usize, first: Key) -> Res<Node> {
         self.enter()?;
         let map_pos = first.pos;
-        let mut entries: Vec<Entry> = Vec::new();
+        let base = self.entries.len();
         let mut key = first;
         loop {
             let value = self.map_value(c, key.colon)?;
-            entries.push(Entry {
+            self.entries.push(Entry {
                 key: key.name,
                 key_pos: key.pos,
                 value,
@@ -685,7 +719,8 @@ impl<'a> Reader<'a> {
                 _ => break,
             }
         }
-        no_duplicates(&entries)?;
+        no_duplicates(&self.entries[base..])?;
+        let entries = self.entries.drain(base..).collect();
         self.leave();
         Ok(Node::new(Value::Map(Map { entries }), map_pos))
     }
@@ -749,7 +784,7 @@ impl<'a> Reader<'a> {
     fn block_seq(&mut self, n: usize, indentless: bool) -> Res<Node> {
         self.enter()?;
         let dash = self.pos_at(self.pos);
-        let mut items = Vec::new();
+        let base = self.items.len();
         let mut seq_pos = None;
         loop {
             // At a `-` followed by a blank or the end of the line.
@@ -772,7 +807,7 @@ impl<'a> Reader<'a> {
                 let col = self.pos - self.line_start;
                 self.node(col, n as isize, Ctx::AfterDash)?
             };
-            items.push(item);
+            self.items.push(item);
             match self.indent {
                 Some(i) if i == n && self.peek() == b'-' && is_blank_eol(self.at(self.pos + 1)) => {
                 }
@@ -781,6 +816,7 @@ impl<'a> Reader<'a> {
             }
         }
         self.leave();
+        let items = self.items.drain(base..).collect();
         let pos = seq_pos.unwrap_or(dash);
         Ok(Node::new(Value::Seq(items), pos))
     }
@@ -963,12 +999,13 @@ impl<'a> Reader<'a> {
         self.pos += 1;
         self.flow_ws(p)?;
         let value = if open == b'[' {
-            let mut items = Vec::new();
+            let base = self.items.len();
             if self.peek() == b']' {
                 self.pos += 1;
             } else {
                 loop {
-                    items.push(self.flow_item(p)?);
+                    let item = self.flow_item(p)?;
+                    self.items.push(item);
                     self.flow_ws(p)?;
                     match self.peek() {
                         b',' => {
@@ -988,9 +1025,9 @@ impl<'a> Reader<'a> {
                     }
                 }
             }
-            Value::Seq(items)
+            Value::Seq(self.items.drain(base..).collect())
         } else {
-            let mut entries = Vec::new();
+            let base = self.entries.len();
             if self.peek() == b'}' {
                 self.pos += 1;
             } else {
@@ -1019,7 +1056,7 @@ impl<'a> Reader<'a> {
                         return Err(Bail);
                     }
                     let value = self.flow_item(p)?;
-                    entries.push(Entry {
+                    self.entries.push(Entry {
                         key,
                         key_pos,
                         value,
@@ -1043,8 +1080,10 @@ impl<'a> Reader<'a> {
                     }
                 }
             }
-            no_duplicates(&entries)?;
-            Value::Map(Map { entries })
+            no_duplicates(&self.entries[base..])?;
+            Value::Map(Map {
+                entries: self.entries.drain(base..).collect(),
+            })
         };
         self.leave();
         Ok(Node::new(value, start))
