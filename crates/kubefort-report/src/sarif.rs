@@ -159,51 +159,6 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     r
 }
 
-pub fn to_value(report: &Report, opts: &WriteOptions) -> Value {
-    let rules: Vec<Value> = report.rules.iter().map(|m| rule_descriptor(m)).collect();
-    let index = |name: &str| report.rules.iter().position(|m| m.name == name);
-    let results: Vec<Value> = report
-        .findings
-        .iter()
-        .chain(&report.suppressed)
-        .map(|f| result(f, index(f.rule)))
-        .collect();
-    let notifications: Vec<Value> = report
-        .errors
-        .iter()
-        .map(|e| {
-            let mut loc =
-                json!({"physicalLocation": {"artifactLocation": {"uri": file_uri(&e.file)}}});
-            if let Some(line) = e.line {
-                loc["physicalLocation"]["region"] = json!({"startLine": line});
-                if let Some(c) = e.column {
-                    loc["physicalLocation"]["region"]["startColumn"] = json!(c);
-                }
-            }
-            json!({"level": "error", "message": {"text": e.message}, "locations": [loc]})
-        })
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "kubefort",
-                "version": opts.tool_version,
-                "semanticVersion": opts.tool_version,
-                "informationUri": "https://github.com/kubefort/kubefort",
-                "rules": rules,
-            }},
-            "invocations": [{
-                "executionSuccessful": report.errors.is_empty(),
-                "toolExecutionNotifications": notifications,
-            }],
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
-    })
-}
-
 fn notification(e: &InputError) -> Value {
     let mut loc = json!({"physicalLocation": {"artifactLocation": {"uri": file_uri(&e.file)}}});
     if let Some(line) = e.line {
