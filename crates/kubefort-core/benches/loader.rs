@@ -1,11 +1,12 @@
 //! Loader throughput: bytes of YAML per second through the whole loading
 //! path (document splitting, parsing, YAML 1.1 resolution, tree building
-//! with positions), on one core, over the shared corpus.
+//! with positions), on one core, over the shared corpus. `corpus-saphyr`
+//! reads every chunk with saphyr-parser, without the fast reader.
 
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kubefort_core::yaml::{load_str, Limits};
+use kubefort_core::yaml::{load_str, load_str_by, Limits, Route};
 
 fn corpus_files() -> Vec<String> {
     let root = std::env::var_os("CORPUS")
@@ -53,6 +54,18 @@ fn bench(c: &mut Criterion) {
                 let mut docs = 0usize;
                 for f in &files {
                     docs += load_str(f, &limits).len();
+                }
+                docs
+            })
+        },
+    );
+    g.bench_function(
+        BenchmarkId::new("corpus-saphyr", format!("{} files", files.len())),
+        |b| {
+            b.iter(|| {
+                let mut docs = 0usize;
+                for f in &files {
+                    docs += load_str_by(f, &limits, Route::Saphyr).len();
                 }
                 docs
             })

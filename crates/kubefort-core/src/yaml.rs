@@ -26,6 +26,8 @@ use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
 
 use crate::value::{Entry, Map, Node, Pos, Value};
 
+mod fast;
+
 /// Bounds that keep hostile input from taking unbounded time or memory.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -146,7 +148,8 @@ fn offset_of(base: &str, part: &str) -> usize {
 }
 
 fn memchr_nl(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
+    let i = fast::find_newline(b, 0);
+    (i < b.len()).then_some(i)
 }
 
 fn is_separator_tail(rest: &[u8]) -> bool {
@@ -200,13 +203,37 @@ fn chunk_kind(text: &str) -> ChunkKind {
 /// Load every document of a YAML or JSON stream. Each document is its own
 /// `Result`, in order.
 pub fn load_str(text: &str, limits: &Limits) -> Vec<Result<Document, LoadError>> {
+    load_str_by(text, limits, Route::Auto)
+}
+
+/// Which reader loads a chunk. Both give the same result; the choice exists
+/// so that tests, benchmarks and fuzzing can compare them.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// The fast reader, falling back to saphyr-parser for what it leaves.
+    Auto,
+    /// saphyr-parser only.
+    Saphyr,
+}
+
+/// [`load_str`] with a choice of reader.
+#[doc(hidden)]
+pub fn load_str_by(text: &str, limits: &Limits, route: Route) -> Vec<Result<Document, LoadError>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Vec::new();
     for chunk in split_documents(text) {
-        load_chunk(chunk, limits, &mut out);
+        load_chunk_by(chunk, limits, route, &mut out);
     }
     number_documents(&mut out);
     out
+}
+
+/// The fast reader alone: the chunk's one document, or `None` when it
+/// leaves the chunk to saphyr-parser.
+#[doc(hidden)]
+pub fn load_chunk_fast(chunk: Chunk<'_>, limits: &Limits) -> Option<Node> {
+    fast::parse(chunk.text, chunk.first_line, limits)
 }
 
 /// Give every loaded document its 0-based index in the stream.
@@ -220,6 +247,26 @@ pub fn number_documents(docs: &mut [Result<Document, LoadError>]) {
 
 /// Load the documents of one chunk, appending them to `out`.
 pub fn load_chunk(chunk: Chunk<'_>, limits: &Limits, out: &mut Vec<Result<Document, LoadError>>) {
+    load_chunk_by(chunk, limits, Route::Auto, out)
+}
+
+/// [`load_chunk`] with a choice of reader.
+#[doc(hidden)]
+pub fn load_chunk_by(
+    chunk: Chunk<'_>,
+    limits: &Limits,
+    route: Route,
+    out: &mut Vec<Result<Document, LoadError>>,
+) {
+    // Most manifests are plain block YAML, which the fast reader builds
+    // exactly as saphyr-parser's events would; it leaves everything else,
+    // errors included, to the general path below.
+    if route == Route::Auto {
+        if let Some(root) = fast::parse(chunk.text, chunk.first_line, limits) {
+            out.push(Ok(Document { index: 0, root }));
+            return;
+        }
+    }
     let base = out.len();
     let ok = parse_chunk(chunk.text, chunk.first_line, &[], limits, out);
     if ok {

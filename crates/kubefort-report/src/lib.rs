@@ -7,6 +7,7 @@ pub mod json;
 pub mod junit;
 pub mod rules;
 pub mod sarif;
+mod stream;
 pub mod text;
 
 /// Settings every writer may use.

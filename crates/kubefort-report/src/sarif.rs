@@ -1,9 +1,13 @@
 //! SARIF 2.1.0, as GitHub code scanning reads it.
 
+use std::io;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Value};
 
-use kubefort_core::{Finding, Report, RuleMeta, Severity};
+use kubefort_core::{Finding, InputError, Report, RuleMeta, Severity};
 
+use crate::stream::{map_order, to_string, write_pretty, Seq};
 use crate::WriteOptions;
 
 fn level(s: Severity) -> &'static str {
@@ -155,53 +159,111 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     r
 }
 
-pub fn to_value(report: &Report, opts: &WriteOptions) -> Value {
+fn notification(e: &InputError) -> Value {
+    let mut loc = json!({"physicalLocation": {"artifactLocation": {"uri": file_uri(&e.file)}}});
+    if let Some(line) = e.line {
+        loc["physicalLocation"]["region"] = json!({"startLine": line});
+        if let Some(c) = e.column {
+            loc["physicalLocation"]["region"]["startColumn"] = json!(c);
+        }
+    }
+    json!({"level": "error", "message": {"text": e.message}, "locations": [loc]})
+}
+
+fn driver(report: &Report, opts: &WriteOptions) -> Value {
     let rules: Vec<Value> = report.rules.iter().map(|m| rule_descriptor(m)).collect();
-    let index = |name: &str| report.rules.iter().position(|m| m.name == name);
-    let results: Vec<Value> = report
-        .findings
-        .iter()
-        .chain(&report.suppressed)
-        .map(|f| result(f, index(f.rule)))
-        .collect();
-    let notifications: Vec<Value> = report
-        .errors
-        .iter()
-        .map(|e| {
-            let mut loc =
-                json!({"physicalLocation": {"artifactLocation": {"uri": file_uri(&e.file)}}});
-            if let Some(line) = e.line {
-                loc["physicalLocation"]["region"] = json!({"startLine": line});
-                if let Some(c) = e.column {
-                    loc["physicalLocation"]["region"]["startColumn"] = json!(c);
+    json!({"driver": {
+        "name": "kubefort",
+        "version": opts.tool_version,
+        "semanticVersion": opts.tool_version,
+        "informationUri": "https://github.com/kubefort/kubefort",
+        "rules": rules,
+    }})
+}
+
+/// The SARIF log written member by member: results and notifications are
+/// written one at a time.
+struct Log<'a> {
+    report: &'a Report,
+    opts: &'a WriteOptions,
+}
+
+/// The log's one run.
+struct Run<'a>(&'a Log<'a>);
+
+/// The run's one invocation.
+struct Invocation<'a>(&'a Report);
+
+impl Serialize for Log<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let keys = map_order(&["$schema", "version", "runs"]);
+        let mut m = s.serialize_map(Some(keys.len()))?;
+        for key in keys {
+            match key {
+                "$schema" => {
+                    m.serialize_entry(key, "https://json.schemastore.org/sarif-2.1.0.json")?
                 }
+                "version" => m.serialize_entry(key, "2.1.0")?,
+                "runs" => m.serialize_entry(key, &[Run(self)])?,
+                _ => unreachable!("every key is written"),
             }
-            json!({"level": "error", "message": {"text": e.message}, "locations": [loc]})
-        })
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "kubefort",
-                "version": opts.tool_version,
-                "semanticVersion": opts.tool_version,
-                "informationUri": "https://github.com/kubefort/kubefort",
-                "rules": rules,
-            }},
-            "invocations": [{
-                "executionSuccessful": report.errors.is_empty(),
-                "toolExecutionNotifications": notifications,
-            }],
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
-    })
+        }
+        m.end()
+    }
+}
+
+impl Serialize for Run<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let report = self.0.report;
+        let index = |name: &str| report.rules.iter().position(|m| m.name == name);
+        let keys = map_order(&["tool", "invocations", "columnKind", "results"]);
+        let mut m = s.serialize_map(Some(keys.len()))?;
+        for key in keys {
+            match key {
+                "tool" => m.serialize_entry(key, &driver(report, self.0.opts))?,
+                "invocations" => m.serialize_entry(key, &[Invocation(report)])?,
+                "columnKind" => m.serialize_entry(key, "unicodeCodePoints")?,
+                "results" => m.serialize_entry(
+                    key,
+                    &Seq(|| {
+                        report
+                            .findings
+                            .iter()
+                            .chain(&report.suppressed)
+                            .map(|f| result(f, index(f.rule)))
+                    }),
+                )?,
+                _ => unreachable!("every key is written"),
+            }
+        }
+        m.end()
+    }
+}
+
+impl Serialize for Invocation<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let report = self.0;
+        let keys = map_order(&["executionSuccessful", "toolExecutionNotifications"]);
+        let mut m = s.serialize_map(Some(keys.len()))?;
+        for key in keys {
+            match key {
+                "executionSuccessful" => m.serialize_entry(key, &report.errors.is_empty())?,
+                "toolExecutionNotifications" => {
+                    m.serialize_entry(key, &Seq(|| report.errors.iter().map(notification)))?
+                }
+                _ => unreachable!("every key is written"),
+            }
+        }
+        m.end()
+    }
+}
+
+/// Write the log to `out` as it is produced: memory does not grow with the
+/// number of results.
+pub fn write_to<W: io::Write>(report: &Report, opts: &WriteOptions, out: W) -> io::Result<()> {
+    write_pretty(&Log { report, opts }, out)
 }
 
 pub fn write(report: &Report, opts: &WriteOptions) -> String {
-    let mut s = serde_json::to_string_pretty(&to_value(report, opts)).expect("JSON");
-    s.push('\n');
-    s
+    to_string(|buf| write_to(report, opts, buf))
 }
