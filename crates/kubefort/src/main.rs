@@ -318,15 +318,24 @@ fn scan(args: ScanArgs) -> ExitCode {
         verbose: args.verbose,
         tool_version: env!("CARGO_PKG_VERSION"),
     };
-    let rendered = match args.format {
-        Format::Text => kubefort_report::text::write(&report, &opts),
-        Format::Json => kubefort_report::json::write(&report, &opts),
-        Format::Sarif => kubefort_report::sarif::write(&report, &opts),
-        Format::Junit => kubefort_report::junit::write(&report, &opts),
+    // JSON and SARIF stream straight to their destination; text and JUnit
+    // are small enough to render first.
+    let render = |out: &mut dyn Write| -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+        match args.format {
+            Format::Text => out.write_all(kubefort_report::text::write(&report, &opts).as_bytes()),
+            Format::Json => kubefort_report::json::write_to(&report, &opts, &mut out),
+            Format::Sarif => kubefort_report::sarif::write_to(&report, &opts, &mut out),
+            Format::Junit => {
+                out.write_all(kubefort_report::junit::write(&report, &opts).as_bytes())
+            }
+        }?;
+        out.flush()
     };
     match &args.output {
         Some(path) => {
-            if let Err(e) = std::fs::write(path, rendered) {
+            let written = std::fs::File::create(path).and_then(|mut f| render(&mut f));
+            if let Err(e) = written {
                 return usage_error(format!("cannot write {}: {e}", path.display()));
             }
             // The report went to a file; still tell a person at a terminal how it went.
@@ -340,9 +349,18 @@ fn scan(args: ScanArgs) -> ExitCode {
             }
         }
         None => {
-            let code = print_stdout(&rendered);
-            if code != ExitCode::from(EXIT_OK) {
-                return code;
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            match render(&mut lock) {
+                Ok(()) => {}
+                // A closed pipe (`| head`) is not an error worth a message.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    return ExitCode::from(EXIT_OK)
+                }
+                Err(e) => {
+                    eprintln!("error: cannot write to standard output: {e}");
+                    return ExitCode::from(EXIT_ERROR);
+                }
             }
         }
     }

@@ -7,7 +7,7 @@ pub static RULE: Rule = Rule {
         severity: Severity::High,
         groups: &["security"],
         summary: "A pod uses the node's network namespace (`hostNetwork`)",
-        remediation: " it can bind host ports, reach services listening on the node's loopback and sniff node traffic:Remove `hostNetwork: true`; expose ports through a Service instead.",
+        remediation: "Remove `hostNetwork: true`; expose ports through a Service instead.",
         docs: DOCS,
         references: &[
             "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
