@@ -9,14 +9,16 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::finding::{Finding, InputError, Location, ScannedObject, SkipLevel, Skipped, Stats};
-use crate::namespaces::{namespaces_in, Namespaces};
+use crate::namespaces::{
+    may_declare_namespace_bytes, namespace_info, namespaces_in, NamespaceInfo, Namespaces,
+};
 use crate::object::{extract, pod_spec_paths, Extracted, Object};
 use crate::path::FieldPath;
 use crate::rule::{
     Check, Inventory, InventoryCtx, InventoryEntry, Memo, ObjectCtx, Rule, RuleMeta, ScanScope,
 };
 use crate::schema;
-use crate::source::{in_helm_chart, read_source, SourceFile, DEFAULT_MAX_FILE_SIZE};
+use crate::source::{decode, in_helm_chart, read_source, SourceFile, DEFAULT_MAX_FILE_SIZE};
 use crate::value::Pos;
 use crate::yaml::{load_chunk, number_documents, split_documents, Limits};
 
@@ -56,6 +58,10 @@ struct FileOutcome<T = ()> {
     retained: Vec<Arc<Object>>,
     items: Vec<T>,
     documents: usize,
+    /// The Namespace objects of the file.
+    namespaces: Vec<NamespaceInfo>,
+    /// The namespaces of the file's objects that have pod specs.
+    pod_namespaces: Vec<String>,
 }
 
 impl<T> Default for FileOutcome<T> {
@@ -68,8 +74,31 @@ impl<T> Default for FileOutcome<T> {
             retained: Vec::new(),
             items: Vec::new(),
             documents: 0,
+            namespaces: Vec::new(),
+            pod_namespaces: Vec::new(),
         }
     }
+}
+
+/// When the Namespace objects of the inputs become known to the rules.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NamespacePass {
+    /// Not needed.
+    None,
+    /// Before any object is handled: a first pass over every file.
+    First,
+    /// After the main pass, which collects them: objects in a labelled
+    /// Namespace declared in the inputs are checked again by the
+    /// namespaced rules. No file is read twice unless such a namespace
+    /// exists.
+    Deferred,
+}
+
+/// Which rules `check_object` runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    All,
+    NamespacedOnly,
 }
 
 /// What [`Engine::visit`] produces: the visitor's items in input order, and
@@ -129,9 +158,13 @@ impl Engine {
 
     /// Scan files; `progress` is called once per file finished.
     pub fn scan(&self, files: &[SourceFile], progress: &(dyn Fn() + Sync)) -> Report {
-        let needs_ns = self.needs_namespaces();
-        let (outcomes, _) = self.run(files, progress, needs_ns, &|e, o, s, out| {
-            e.check_object(o, s, out)
+        let pass = if self.needs_namespaces() {
+            NamespacePass::Deferred
+        } else {
+            NamespacePass::None
+        };
+        let (outcomes, _) = self.run(files, progress, pass, &|e, o, s, out| {
+            e.check_object(o, s, out, Phase::All)
         });
         self.finish(files.len(), outcomes)
     }
@@ -148,7 +181,7 @@ impl Engine {
             scope.namespaces = namespaces_in(&src.name, text, &self.limits);
         }
         let o = self.scan_text(&src, text, &retain, &scope, &|e, o, s, out| {
-            e.check_object(o, s, out)
+            e.check_object(o, s, out, Phase::All)
         });
         self.finish(1, vec![o])
     }
@@ -162,7 +195,12 @@ impl Engine {
         with_namespaces: bool,
         visit: &(dyn Fn(&Object, &ScanScope) -> Vec<T> + Sync),
     ) -> Visited<T> {
-        let (outcomes, _) = self.run(files, &|| {}, with_namespaces, &|_, o, s, out| {
+        let pass = if with_namespaces {
+            NamespacePass::First
+        } else {
+            NamespacePass::None
+        };
+        let (outcomes, _) = self.run(files, &|| {}, pass, &|_, o, s, out| {
             out.items.extend(visit(o, s))
         });
         let mut v = Visited {
@@ -197,7 +235,7 @@ impl Engine {
         &self,
         files: &[SourceFile],
         progress: &(dyn Fn() + Sync),
-        with_namespaces: bool,
+        pass: NamespacePass,
         on_object: &OnObject<'_, T>,
     ) -> (Vec<FileOutcome<T>>, ScanScope) {
         let retain = self.retained_kinds();
@@ -213,19 +251,36 @@ impl Engine {
             }
         };
         let mut scope = self.scope();
-        if with_namespaces {
+        if pass == NamespacePass::First {
+            // Raw bytes first: most files never mention a Namespace kind, and
+            // for those the pass is a read and a substring search.
             scope.namespaces = files
                 .par_iter()
-                .map(|f| match read(f) {
-                    Ok(text) => namespaces_in(&f.name, &text, &self.limits),
-                    Err(_) => Namespaces::default(),
+                .map(|f| {
+                    let text = match (&f.path, &stdin) {
+                        (None, Some(Ok(t))) => Cow::Borrowed(t.as_str()),
+                        (Some(p), _) => match std::fs::read(p) {
+                            Ok(bytes)
+                                if bytes.len() as u64 <= self.max_file_size
+                                    && may_declare_namespace_bytes(&bytes) =>
+                            {
+                                match decode(bytes) {
+                                    Ok(t) => Cow::Owned(t),
+                                    Err(_) => return Namespaces::default(),
+                                }
+                            }
+                            _ => return Namespaces::default(),
+                        },
+                        _ => return Namespaces::default(),
+                    };
+                    namespaces_in(&f.name, &text, &self.limits)
                 })
                 .reduce(Namespaces::default, |mut a, b| {
                     a.extend(b);
                     a
                 });
         }
-        let outcomes = files
+        let mut outcomes: Vec<FileOutcome<T>> = files
             .par_iter()
             .map(|f| {
                 let o = match read(f) {
@@ -239,6 +294,49 @@ impl Engine {
                 o
             })
             .collect();
+        if pass == NamespacePass::Deferred {
+            for o in &mut outcomes {
+                for ns in std::mem::take(&mut o.namespaces) {
+                    scope.namespaces.insert(ns);
+                }
+            }
+            let labelled = |n: &String| {
+                scope
+                    .namespaces
+                    .get(n)
+                    .is_some_and(|ns| !ns.labels.is_empty())
+            };
+            let again: Vec<usize> = outcomes
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.pod_namespaces.iter().any(labelled))
+                .map(|(i, _)| i)
+                .collect();
+            if !again.is_empty() {
+                let namespaced: HashSet<&str> = self
+                    .rules
+                    .iter()
+                    .filter(|r| matches!(r.check, Check::Namespaced(_)))
+                    .map(|r| r.meta.name)
+                    .collect();
+                let redone: Vec<(usize, Vec<Finding>)> = again
+                    .par_iter()
+                    .filter_map(|&i| {
+                        let text = read(&files[i]).ok()?;
+                        let o: FileOutcome<()> =
+                            self.scan_text(&files[i], &text, &retain, &scope, &|e, o, s, out| {
+                                e.check_object(o, s, out, Phase::NamespacedOnly)
+                            });
+                        Some((i, o.findings))
+                    })
+                    .collect();
+                for (i, findings) in redone {
+                    let o = &mut outcomes[i];
+                    o.findings.retain(|f| !namespaced.contains(f.rule));
+                    o.findings.extend(findings);
+                }
+            }
+        }
         (outcomes, scope)
     }
 
@@ -351,6 +449,18 @@ impl Engine {
                 doc_index,
                 pod_specs,
             };
+            if object.id.kind == "Namespace" && object.id.api_version == "v1" {
+                if let Some(ns) = namespace_info(&object.file, &object.root) {
+                    out.namespaces.push(ns);
+                }
+            }
+            if !object.pod_specs.is_empty() {
+                if let Some(ns) = &object.id.namespace {
+                    if !out.pod_namespaces.contains(ns) {
+                        out.pod_namespaces.push(ns.clone());
+                    }
+                }
+            }
             on_object(self, &object, scope, &mut out);
             if retain.contains(object.id.kind.as_str()) {
                 out.retained.push(Arc::new(object));
@@ -359,8 +469,15 @@ impl Engine {
         out
     }
 
-    fn check_object(&self, object: &Object, scope: &ScanScope, out: &mut FileOutcome) {
-        for e in schema::validate(object) {
+    fn check_object(
+        &self,
+        object: &Object,
+        scope: &ScanScope,
+        out: &mut FileOutcome,
+        phase: Phase,
+    ) {
+        let all = phase == Phase::All;
+        for e in schema::validate(object).into_iter().filter(|_| all) {
             out.errors.push(InputError {
                 file: object.file.clone(),
                 line: Some(e.pos.line),
@@ -372,7 +489,12 @@ impl Engine {
         let memo = Memo::default();
         let start = out.findings.len();
         for rule in &self.rules {
-            if let Check::Object(check) | Check::Namespaced(check) = rule.check {
+            let check = match rule.check {
+                Check::Namespaced(check) => Some(check),
+                Check::Object(check) if all => Some(check),
+                _ => None,
+            };
+            if let Some(check) = check {
                 let mut ctx = ObjectCtx::new(
                     object,
                     &rule.meta,

@@ -61,7 +61,11 @@ impl Namespaces {
 /// `{kind: Namespace}`). Mentions in descriptions, `NamespaceSelector`
 /// and the like do not count, so large CRDs are not parsed twice.
 pub fn may_declare_namespace(text: &str) -> bool {
-    let b = text.as_bytes();
+    may_declare_namespace_bytes(text.as_bytes())
+}
+
+/// [`may_declare_namespace`] on a file's raw bytes, before decoding.
+pub fn may_declare_namespace_bytes(b: &[u8]) -> bool {
     memchr::memmem::find_iter(b, b"Namespace").any(|at| is_kind_value(b, at))
 }
 

@@ -837,3 +837,48 @@ fn namespace_labels_set_the_level_and_mode_of_findings() {
         .iter()
         .any(|f| f["rule"].as_str().unwrap().starts_with("pss-")));
 }
+
+#[test]
+fn namespace_in_another_file_sets_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a-workloads.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  hostPID: true\n  containers:\n  - name: app\n    image: app:1\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: quiet\n  namespace: shop\n  annotations:\n    kubefort.io/ignore: pss-host-namespaces\nspec:\n  hostPID: true\n  containers:\n  - name: app\n    image: app:1\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: elsewhere\n  namespace: other\nspec:\n  hostPID: true\n  containers:\n  - name: app\n    image: app:1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("z-namespaces.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n",
+    )
+    .unwrap();
+    let o = run_in(dir.path(), &["scan", "--no-config", "-f", "json", "."]);
+    let j = json_of(&o);
+    let pss: Vec<(String, String)> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("pss-"))
+        .map(|f| {
+            (
+                f["object"]["name"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // Only the pod in the labelled namespace, not the suppressed one, not the other namespace.
+    assert_eq!(pss.len(), 1, "{pss:?}");
+    assert_eq!(pss[0].0, "web");
+    assert!(pss[0]
+        .1
+        .contains("enforces PodSecurity \"baseline:latest\""));
+    let suppressed: Vec<&str> = j["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        suppressed.contains(&"pss-host-namespaces"),
+        "{suppressed:?}"
+    );
+}
