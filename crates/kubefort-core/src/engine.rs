@@ -574,17 +574,18 @@ impl Engine {
                 report.findings.push(f);
             }
         }
-        let key = |f: &Finding| {
-            (
-                f.location.clone(),
-                f.rule,
-                f.path.clone(),
-                f.message.clone(),
-            )
+        // Compare by reference: no key is copied.
+        let order = |a: &Finding, b: &Finding| {
+            (&a.location, a.rule, &a.path, &a.message).cmp(&(
+                &b.location,
+                b.rule,
+                &b.path,
+                &b.message,
+            ))
         };
-        report.findings.sort_by_cached_key(key);
+        report.findings.sort_by(order);
         report.findings.dedup();
-        report.suppressed.sort_by_cached_key(key);
+        report.suppressed.sort_by(order);
         report.suppressed.dedup();
         report.errors.sort();
         report.errors.dedup();
