@@ -1,0 +1,1 @@
+//! escalation graph (below)

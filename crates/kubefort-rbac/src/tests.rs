@@ -1,0 +1,694 @@
+//! The authorizer's semantics, one behaviour per test.
+
+use crate::load::inventory_from_str;
+use crate::model::{Model, Options, Scope};
+use crate::request::{
+    non_resource_url_matches, resource_matches, resource_name_matches, rule_allows, Request,
+    UserInfo,
+};
+use crate::PolicyRule;
+
+fn model(yaml: &str) -> Model {
+    Model::build(
+        inventory_from_str("t.yaml", yaml).unwrap(),
+        &Options::default(),
+    )
+}
+
+fn rule(verbs: &[&str], groups: &[&str], resources: &[&str]) -> PolicyRule {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect();
+    PolicyRule {
+        verbs: s(verbs),
+        api_groups: s(groups),
+        resources: s(resources),
+        ..Default::default()
+    }
+}
+
+fn user(name: &str) -> UserInfo {
+    UserInfo::impersonated(name, &[])
+}
+
+fn can(m: &Model, who: &UserInfo, req: Request) -> bool {
+    m.authorize(who, &req).allowed
+}
+
+#[test]
+fn wildcards_in_verbs_groups_and_resources() {
+    let r = rule(&["*"], &["*"], &["*"]);
+    assert!(rule_allows(
+        &r,
+        &Request::resource("delete", "apps", "deployments")
+    ));
+    assert!(rule_allows(
+        &r,
+        &Request::resource("create", "", "pods").with_subresource("exec")
+    ));
+    let r = rule(&["get"], &[""], &["pods"]);
+    assert!(rule_allows(&r, &Request::resource("get", "", "pods")));
+    assert!(!rule_allows(&r, &Request::resource("list", "", "pods")));
+    assert!(!rule_allows(&r, &Request::resource("get", "apps", "pods")));
+    // `*` in a request is not a wildcard: only a `*` rule matches it.
+    assert!(!rule_allows(&r, &Request::resource("*", "", "pods")));
+    // A rule without apiGroups matches no resource request.
+    assert!(!rule_allows(
+        &rule(&["get"], &[], &["pods"]),
+        &Request::resource("get", "", "pods")
+    ));
+}
+
+#[test]
+fn subresources_need_their_own_grant() {
+    let pods = rule(&["*"], &[""], &["pods"]);
+    assert!(!resource_matches(&pods, "pods", "exec"));
+    assert!(resource_matches(
+        &rule(&["*"], &[""], &["pods/exec"]),
+        "pods",
+        "exec"
+    ));
+    assert!(!resource_matches(
+        &rule(&["*"], &[""], &["pods/exec"]),
+        "pods",
+        ""
+    ));
+    assert!(!resource_matches(
+        &rule(&["*"], &[""], &["pods/exec"]),
+        "pods",
+        "log"
+    ));
+    // `*/sub` matches that subresource of every resource, and nothing else.
+    let any_status = rule(&["*"], &["*"], &["*/status"]);
+    assert!(resource_matches(&any_status, "nodes", "status"));
+    assert!(resource_matches(&any_status, "pods", "status"));
+    assert!(!resource_matches(&any_status, "pods", ""));
+    assert!(!resource_matches(&any_status, "pods", "statusx"));
+    // `*` alone covers subresources too.
+    assert!(resource_matches(
+        &rule(&["*"], &["*"], &["*"]),
+        "pods",
+        "exec"
+    ));
+    // `pods/*` is not a wildcard.
+    assert!(!resource_matches(
+        &rule(&["*"], &[""], &["pods/*"]),
+        "pods",
+        "exec"
+    ));
+}
+
+#[test]
+fn resource_names_restrict_and_need_a_name() {
+    let mut r = rule(&["get", "list"], &[""], &["secrets"]);
+    r.resource_names = vec!["app-config".into()];
+    assert!(resource_name_matches(&r, "app-config"));
+    assert!(!resource_name_matches(&r, "other"));
+    // A request without a name (list, create) does not match a named rule.
+    assert!(!rule_allows(&r, &Request::resource("list", "", "secrets")));
+    assert!(rule_allows(
+        &r,
+        &Request::resource("get", "", "secrets").named("app-config")
+    ));
+    // An empty list allows any name, and requests without one.
+    let any = rule(&["get"], &[""], &["secrets"]);
+    assert!(rule_allows(
+        &any,
+        &Request::resource("get", "", "secrets").named("x")
+    ));
+    assert!(rule_allows(&any, &Request::resource("get", "", "secrets")));
+}
+
+#[test]
+fn non_resource_urls_exact_star_and_prefix() {
+    let mut r = PolicyRule {
+        verbs: vec!["get".into()],
+        non_resource_urls: vec!["/healthz".into(), "/api/*".into()],
+        ..Default::default()
+    };
+    assert!(non_resource_url_matches(&r, "/healthz"));
+    assert!(!non_resource_url_matches(&r, "/healthz/ready"));
+    assert!(non_resource_url_matches(&r, "/api/v1"));
+    assert!(non_resource_url_matches(&r, "/api/"));
+    assert!(!non_resource_url_matches(&r, "/api"));
+    assert!(!non_resource_url_matches(&r, "/apis/apps"));
+    r.non_resource_urls = vec!["*".into()];
+    assert!(non_resource_url_matches(&r, "/anything"));
+    assert!(rule_allows(&r, &Request::non_resource("get", "/metrics")));
+    assert!(!rule_allows(&r, &Request::non_resource("post", "/metrics")));
+    // A non-resource rule does not match resource requests.
+    assert!(!rule_allows(&r, &Request::resource("get", "", "pods")));
+}
+
+const ROLEBINDING_TO_CLUSTERROLE: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: pod-reader}
+rules:
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list]
+- nonResourceURLs: [/metrics]
+  verbs: [get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: read-pods, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-reader}
+subjects:
+- {kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}
+- {kind: ServiceAccount, name: ci}
+"#;
+
+#[test]
+fn rolebinding_to_clusterrole_grants_only_in_its_namespace() {
+    let m = model(ROLEBINDING_TO_CLUSTERROLE);
+    let alice = user("alice");
+    assert!(can(
+        &m,
+        &alice,
+        Request::resource("list", "", "pods").in_namespace("shop")
+    ));
+    assert!(!can(
+        &m,
+        &alice,
+        Request::resource("list", "", "pods").in_namespace("web")
+    ));
+    assert!(!can(&m, &alice, Request::resource("list", "", "pods")));
+    // Non-resource URLs are never granted through a RoleBinding.
+    assert!(!can(&m, &alice, Request::non_resource("get", "/metrics")));
+}
+
+#[test]
+fn service_account_subject_defaults_to_the_binding_namespace() {
+    let m = model(ROLEBINDING_TO_CLUSTERROLE);
+    let ci = UserInfo::service_account("shop", "ci");
+    assert!(can(
+        &m,
+        &ci,
+        Request::resource("get", "", "pods").in_namespace("shop")
+    ));
+    assert!(!can(
+        &m,
+        &UserInfo::service_account("web", "ci"),
+        Request::resource("get", "", "pods").in_namespace("shop")
+    ));
+    // The same user name, given as a User, is the same identity.
+    let as_user = UserInfo::impersonated("system:serviceaccount:shop:ci", &["x".into()]);
+    assert!(can(
+        &m,
+        &as_user,
+        Request::resource("get", "", "pods").in_namespace("shop")
+    ));
+}
+
+#[test]
+fn service_account_implicit_groups() {
+    let sa = UserInfo::service_account("shop", "ci");
+    assert_eq!(
+        sa.groups,
+        [
+            "system:serviceaccounts",
+            "system:serviceaccounts:shop",
+            "system:authenticated"
+        ]
+    );
+    // Groups given to impersonation replace a service account's own.
+    let g = UserInfo::impersonated("system:serviceaccount:shop:ci", &["devs".into()]);
+    assert_eq!(g.groups, ["devs", "system:authenticated"]);
+    let g = UserInfo::impersonated("bob", &["system:unauthenticated".into()]);
+    assert_eq!(g.groups, ["system:unauthenticated"]);
+    assert_eq!(user("system:anonymous").groups, ["system:unauthenticated"]);
+    let m = model(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: all-sas, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects:
+- {kind: Group, name: "system:serviceaccounts:shop", apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: everyone}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ns-lister}
+subjects:
+- {kind: Group, name: "system:authenticated", apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: ns-lister}
+rules:
+- {apiGroups: [""], resources: [namespaces], verbs: [list]}
+"#,
+    );
+    let req = Request::resource("list", "", "configmaps").in_namespace("shop");
+    assert!(can(&m, &sa, req.clone()));
+    assert!(!can(
+        &m,
+        &UserInfo::service_account("web", "ci"),
+        req.clone()
+    ));
+    assert!(!can(&m, &user("alice"), req));
+    let ns = Request::resource("list", "", "namespaces");
+    assert!(can(&m, &user("alice"), ns.clone()));
+    assert!(can(&m, &sa, ns.clone()));
+    assert!(!can(&m, &user("system:anonymous"), ns));
+}
+
+#[test]
+fn clusterrolebinding_service_account_without_namespace_matches_no_one() {
+    let m = model(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: bad}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: ServiceAccount, name: default}
+"#,
+    );
+    assert!(!can(
+        &m,
+        &UserInfo::service_account("default", "default"),
+        Request::resource("get", "", "pods")
+    ));
+    assert!(m
+        .problems
+        .iter()
+        .any(|p| p.message.contains("has no namespace")));
+}
+
+#[test]
+fn clusterrolebinding_grants_everywhere() {
+    let m = model(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ops}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-reader}
+subjects:
+- {kind: Group, name: ops}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: pod-reader}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get]}
+- {nonResourceURLs: ["/metrics"], verbs: [get]}
+"#,
+    );
+    let u = UserInfo::impersonated("carol", &["ops".into()]);
+    assert!(can(
+        &m,
+        &u,
+        Request::resource("get", "", "pods").in_namespace("a")
+    ));
+    assert!(can(&m, &u, Request::resource("get", "", "pods")));
+    assert!(can(&m, &u, Request::non_resource("get", "/metrics")));
+    assert!(!can(
+        &m,
+        &user("carol"),
+        Request::resource("get", "", "pods")
+    ));
+}
+
+#[test]
+fn role_refs_resolve_in_the_binding_namespace_and_missing_roles_are_reported() {
+    let m = model(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: a}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: r, namespace: a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+subjects: [{kind: User, name: alice}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: r, namespace: b}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+subjects: [{kind: User, name: alice}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: to-a-role}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+subjects: [{kind: User, name: alice}]
+"#,
+    );
+    let alice = user("alice");
+    assert!(can(
+        &m,
+        &alice,
+        Request::resource("get", "", "pods").in_namespace("a")
+    ));
+    assert!(!can(
+        &m,
+        &alice,
+        Request::resource("get", "", "pods").in_namespace("b")
+    ));
+    let d = m.authorize(
+        &alice,
+        &Request::resource("get", "", "pods").in_namespace("b"),
+    );
+    assert_eq!(
+        d.unresolved.len(),
+        2,
+        "the missing Role and the invalid ClusterRoleBinding"
+    );
+    assert!(m.problems.iter().any(|p| p
+        .message
+        .contains("RoleBinding b/r refers to Role \"reader\", which does not exist")));
+    assert!(m
+        .problems
+        .iter()
+        .any(|p| p.message.contains("can only refer to a ClusterRole")));
+}
+
+#[test]
+fn superuser_group_bypasses_rbac() {
+    let m = model("");
+    let u = UserInfo::impersonated("root", &["system:masters".into()]);
+    let d = m.authorize(&u, &Request::resource("delete", "", "nodes"));
+    assert!(d.allowed && d.superuser && d.evidence.is_empty());
+    let who = m.who_can(&Request::resource("delete", "", "nodes"));
+    assert_eq!(who.len(), 1);
+    assert!(who[0].superuser && who[0].name == "system:masters");
+}
+
+#[test]
+fn builtin_roles_are_used_and_marked() {
+    let m = model(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: devs, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{kind: Group, name: devs}]
+"#,
+    );
+    let u = UserInfo::impersonated("dana", &["devs".into()]);
+    let d = m.authorize(
+        &u,
+        &Request::resource("create", "apps", "deployments").in_namespace("shop"),
+    );
+    assert!(d.allowed);
+    let e = d.evidence[0];
+    assert!(m.roles[e.role].builtin);
+    assert!(m.describe_role(e.role).contains("built-in definition"));
+    // edit aggregates system:aggregate-to-edit, which declares the rule.
+    assert_eq!(m.roles[e.rule.role].name, "system:aggregate-to-edit");
+    // edit does not include RBAC writes or escalate.
+    assert!(!can(
+        &m,
+        &u,
+        Request::resource("create", "rbac.authorization.k8s.io", "rolebindings")
+            .in_namespace("shop")
+    ));
+    // view does not read secrets; edit does.
+    assert!(can(
+        &m,
+        &u,
+        Request::resource("get", "", "secrets").in_namespace("shop")
+    ));
+}
+
+#[test]
+fn declared_role_replaces_the_builtin_one() {
+    let m = model(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: view}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: v}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{kind: User, name: eve}]
+"#,
+    );
+    assert!(can(&m, &user("eve"), Request::resource("get", "", "pods")));
+    assert!(!can(
+        &m,
+        &user("eve"),
+        Request::resource("list", "", "pods")
+    ));
+    let no_builtins = Model::build(
+        inventory_from_str("t.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: v}\nroleRef: {kind: ClusterRole, name: view}\nsubjects: [{kind: User, name: eve}]\n").unwrap(),
+        &Options { builtin_roles: false },
+    );
+    assert!(!can(
+        &no_builtins,
+        &user("eve"),
+        Request::resource("get", "", "pods")
+    ));
+}
+
+const AGGREGATION: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: monitoring}
+aggregationRule:
+  clusterRoleSelectors:
+  - matchLabels: {team: mon}
+  - matchExpressions:
+    - {key: tier, operator: In, values: [metrics, logs]}
+    - {key: deprecated, operator: DoesNotExist}
+rules:
+- {apiGroups: [""], resources: [secrets], verbs: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: b-metrics, labels: {tier: metrics}}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: a-mon, labels: {team: mon}}
+rules: [{apiGroups: [""], resources: [services], verbs: [get]}, {apiGroups: [""], resources: [pods], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: old-logs, labels: {tier: logs, deprecated: "yes"}}
+rules: [{apiGroups: [""], resources: [nodes], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: nested, labels: {tier: logs}}
+aggregationRule:
+  clusterRoleSelectors:
+  - matchLabels: {inner: "true"}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: inner, labels: {inner: "true"}}
+rules: [{apiGroups: [""], resources: [events], verbs: [list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: mon}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: monitoring}
+subjects: [{kind: User, name: mo}]
+"#;
+
+#[test]
+fn aggregation_with_match_labels_and_expressions_transitively() {
+    let m = model(AGGREGATION);
+    let mo = user("mo");
+    assert!(can(&m, &mo, Request::resource("get", "", "pods")));
+    assert!(can(&m, &mo, Request::resource("get", "", "services")));
+    // Nested aggregation converges: monitoring ⊇ nested ⊇ inner.
+    assert!(can(&m, &mo, Request::resource("list", "", "events")));
+    // DoesNotExist excludes old-logs.
+    assert!(!can(&m, &mo, Request::resource("get", "", "nodes")));
+    // Declared rules of an aggregating role are replaced.
+    assert!(!can(&m, &mo, Request::resource("get", "", "secrets")));
+    assert!(m
+        .problems
+        .iter()
+        .any(|p| p.message.contains("replaces the rules")));
+    // Duplicates are dropped, in selector order then role name order.
+    let role = m.cluster_role("monitoring").unwrap();
+    let names: Vec<&str> = m
+        .rules_of(role)
+        .iter()
+        .map(|r| m.roles[r.role].name.as_str())
+        .collect();
+    assert_eq!(names, ["a-mon", "a-mon", "inner"]);
+}
+
+#[test]
+fn aggregation_into_builtin_roles() {
+    let m = model(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: widgets-view
+  labels: {rbac.authorization.k8s.io/aggregate-to-view: "true"}
+rules: [{apiGroups: [example.com], resources: [widgets], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: admins, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}
+subjects: [{kind: User, name: ann}]
+"#,
+    );
+    // admin ⊇ edit ⊇ view ⊇ widgets-view.
+    assert!(can(
+        &m,
+        &user("ann"),
+        Request::resource("list", "example.com", "widgets").in_namespace("shop")
+    ));
+}
+
+#[test]
+fn invalid_selector_leaves_rules_unchanged() {
+    let m = model(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: agg}
+aggregationRule:
+  clusterRoleSelectors:
+  - matchExpressions: [{key: a, operator: In, values: []}]
+rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: b}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: agg}
+subjects: [{kind: User, name: u}]
+"#,
+    );
+    assert!(can(&m, &user("u"), Request::resource("get", "", "pods")));
+    assert!(m
+        .problems
+        .iter()
+        .any(|p| p.message.contains("invalid aggregation selector")));
+}
+
+#[test]
+fn empty_selector_aggregates_every_clusterrole() {
+    let m = model(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: everything}
+aggregationRule: {clusterRoleSelectors: [{}]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: b}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: everything}
+subjects: [{kind: User, name: u}]
+"#,
+    );
+    // It gathers cluster-admin's rules.
+    assert!(can(
+        &m,
+        &user("u"),
+        Request::resource("delete", "", "nodes")
+    ));
+}
+
+#[test]
+fn who_can_lists_subjects_with_bindings() {
+    let m = model(ROLEBINDING_TO_CLUSTERROLE);
+    let who = m.who_can(&Request::resource("get", "", "pods").in_namespace("shop"));
+    let names: Vec<(String, String, Option<String>)> = who
+        .iter()
+        .map(|s| (s.kind.clone(), s.name.clone(), s.namespace.clone()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Group".into(), "system:masters".into(), None),
+            ("ServiceAccount".into(), "ci".into(), Some("shop".into())),
+            ("User".into(), "alice".into(), None),
+        ]
+    );
+    assert_eq!(
+        m.who_can(&Request::resource("get", "", "pods").in_namespace("web"))
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn rules_for_groups_by_scope() {
+    let m = model(ROLEBINDING_TO_CLUSTERROLE);
+    let rules = m.rules_for(&user("alice"));
+    assert_eq!(
+        rules.keys().collect::<Vec<_>>(),
+        [&Scope::Namespace("shop".into())]
+    );
+}
+
+#[test]
+fn compaction_merges_rules_differing_in_one_list() {
+    use crate::compact::compact;
+    let mut named = rule(&["get"], &[""], &["secrets"]);
+    named.resource_names = vec!["a".into()];
+    let rules = vec![
+        (rule(&["get"], &[""], &["pods"]), vec![1]),
+        (rule(&["list"], &[""], &["pods"]), vec![2]),
+        (rule(&["get", "list"], &[""], &["services"]), vec![3]),
+        (named.clone(), vec![4]),
+        (rule(&["get"], &[""], &["secrets"]), vec![5]),
+    ];
+    let c = compact(rules);
+    assert_eq!(c.len(), 2, "{c:#?}");
+    assert_eq!(c[0].rule.resources, ["pods", "services"]);
+    assert_eq!(c[0].rule.verbs, ["get", "list"]);
+    assert_eq!(c[0].sources, [1, 2, 3]);
+    // A named rule merged with an unnamed one allows any name.
+    assert_eq!(c[1].rule.resources, ["secrets"]);
+    assert!(c[1].rule.resource_names.is_empty());
+}
+
+#[test]
+fn subject_access_review_shape() {
+    let req = Request::resource("create", "", "pods")
+        .in_namespace("shop")
+        .with_subresource("exec")
+        .named("web");
+    let sar = req.subject_access_review(&UserInfo::service_account("shop", "ci"));
+    assert_eq!(sar["spec"]["resourceAttributes"]["subresource"], "exec");
+    assert_eq!(sar["spec"]["user"], "system:serviceaccount:shop:ci");
+    let sar = Request::non_resource("get", "/healthz").subject_access_review(&user("a"));
+    assert_eq!(sar["spec"]["nonResourceAttributes"]["path"], "/healthz");
+}
+
+#[test]
+fn resource_arguments_like_kubectl() {
+    use crate::resource::{parse, Target};
+    let t = parse("deploy", None).unwrap();
+    assert!(
+        matches!(&t, Target::Resource { group, resource, .. } if group == "apps" && resource == "deployments")
+    );
+    let t = parse("deployments.apps/scale", None).unwrap();
+    assert!(matches!(&t, Target::Resource { subresource, .. } if subresource == "scale"));
+    let t = parse("pods", Some("exec")).unwrap();
+    assert!(
+        matches!(&t, Target::Resource { subresource, group, .. } if subresource == "exec" && group.is_empty())
+    );
+    assert!(parse("pods/log", Some("exec")).is_err());
+    assert_eq!(
+        parse("/healthz", None).unwrap(),
+        Target::NonResource {
+            path: "/healthz".into()
+        }
+    );
+    let t = parse("widgets.example.com", None).unwrap();
+    assert!(
+        matches!(&t, Target::Resource { group, resource, note: None, .. } if group == "example.com" && resource == "widgets")
+    );
+}
