@@ -149,17 +149,15 @@ pub fn add_object(inv: &mut RbacInventory, object: &Object, source: usize) {
             origin: at,
             source: Some(source),
         }),
-        ("", "Secret") => {
-            if root.str_at("type") == Some("kubernetes.io/service-account-token") {
-                if let Some(sa) = object.annotation("kubernetes.io/service-account.name") {
-                    inv.token_secrets.push(TokenSecret {
-                        namespace: ns(),
-                        name,
-                        service_account: sa.to_string(),
-                        origin: at,
-                        source: Some(source),
-                    });
-                }
+        ("", "Secret") if root.str_at("type") == Some("kubernetes.io/service-account-token") => {
+            if let Some(sa) = object.annotation("kubernetes.io/service-account.name") {
+                inv.token_secrets.push(TokenSecret {
+                    namespace: ns(),
+                    name,
+                    service_account: sa.to_string(),
+                    origin: at,
+                    source: Some(source),
+                });
             }
         }
         ("", "Namespace") => inv.namespaces.push(name),

@@ -692,3 +692,179 @@ fn resource_arguments_like_kubectl() {
         matches!(&t, Target::Resource { group, resource, note: None, .. } if group == "example.com" && resource == "widgets")
     );
 }
+
+mod escalation {
+    use super::*;
+    use crate::graph::{EscalationGraph, Node, Technique};
+
+    const BASE: &str = r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: ops-bot, namespace: ops}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ops-bot-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: ops-bot, namespace: ops}]
+"#;
+
+    fn techniques(yaml: &str, who: &str) -> Option<Vec<Technique>> {
+        let m = model(&format!("{BASE}---\n{yaml}"));
+        let g = EscalationGraph::build(&m);
+        g.path_for_user(&UserInfo::impersonated(who, &[]), &Node::ClusterAdmin)
+            .map(|p| p.steps.iter().map(|s| s.2.technique).collect())
+    }
+
+    fn binding(role_rules: &str, subject: &str, ns: Option<&str>) -> String {
+        let (kind, meta, rkind) = match ns {
+            Some(ns) => (
+                "RoleBinding",
+                format!("{{name: b, namespace: {ns}}}"),
+                "ClusterRole",
+            ),
+            None => ("ClusterRoleBinding", "{name: b}".to_string(), "ClusterRole"),
+        };
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: r}}\nrules:\n{role_rules}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata: {meta}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: {rkind}, name: r}}\nsubjects: [{subject}]\n"
+        )
+    }
+
+    #[test]
+    fn admin_is_one_step() {
+        assert_eq!(
+            techniques("", "system:serviceaccount:ops:ops-bot"),
+            Some(vec![Technique::ClusterAdminRules])
+        );
+        assert_eq!(techniques("", "nobody"), None);
+    }
+
+    #[test]
+    fn create_pods_in_a_namespace_yields_its_service_accounts() {
+        let y = binding(
+            "- {apiGroups: [\"\"], resources: [pods], verbs: [create]}",
+            "{kind: User, name: dev}",
+            Some("ops"),
+        );
+        assert_eq!(
+            techniques(&y, "dev"),
+            Some(vec![
+                Technique::RunPods,
+                Technique::Includes,
+                Technique::ClusterAdminRules
+            ])
+        );
+        // In another namespace it leads nowhere.
+        let y = binding(
+            "- {apiGroups: [\"\"], resources: [pods], verbs: [create]}",
+            "{kind: User, name: dev}",
+            Some("web"),
+        );
+        assert_eq!(techniques(&y, "dev"), None);
+        // Workload controllers count too.
+        let y = binding(
+            "- {apiGroups: [apps], resources: [deployments], verbs: [create]}",
+            "{kind: User, name: dev}",
+            Some("ops"),
+        );
+        assert_eq!(techniques(&y, "dev").unwrap()[0], Technique::RunPods);
+    }
+
+    #[test]
+    fn reading_a_token_secret() {
+        let y = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ops-bot-token\n  namespace: ops\n  annotations: {{kubernetes.io/service-account.name: ops-bot}}\ntype: kubernetes.io/service-account-token\n---\n{}",
+            binding("- {apiGroups: [\"\"], resources: [secrets], verbs: [get], resourceNames: [ops-bot-token]}", "{kind: User, name: dev}", Some("ops"))
+        );
+        assert_eq!(
+            techniques(&y, "dev"),
+            Some(vec![
+                Technique::ReadTokenSecret,
+                Technique::ClusterAdminRules
+            ])
+        );
+    }
+
+    #[test]
+    fn create_token_and_impersonation() {
+        let y = binding("- {apiGroups: [\"\"], resources: [serviceaccounts/token], verbs: [create], resourceNames: [ops-bot]}", "{kind: User, name: dev}", Some("ops"));
+        assert_eq!(techniques(&y, "dev").unwrap()[0], Technique::CreateToken);
+        let y = binding(
+            "- {apiGroups: [\"\"], resources: [users, groups], verbs: [impersonate]}",
+            "{kind: User, name: dev}",
+            None,
+        );
+        assert_eq!(techniques(&y, "dev"), Some(vec![Technique::Impersonate]));
+        // Groups cannot be impersonated without some user.
+        let y = binding(
+            "- {apiGroups: [\"\"], resources: [groups], verbs: [impersonate]}",
+            "{kind: User, name: dev}",
+            None,
+        );
+        assert_eq!(techniques(&y, "dev"), None);
+        let y = binding(
+            "- {apiGroups: [\"\"], resources: [serviceaccounts], verbs: [impersonate]}",
+            "{kind: User, name: dev}",
+            None,
+        );
+        assert_eq!(techniques(&y, "dev").unwrap()[0], Technique::Impersonate);
+    }
+
+    #[test]
+    fn bind_and_escalate() {
+        let y = binding("- {apiGroups: [rbac.authorization.k8s.io], resources: [clusterrolebindings], verbs: [create]}\n- {apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], verbs: [bind]}", "{kind: User, name: dev}", None);
+        assert_eq!(techniques(&y, "dev"), Some(vec![Technique::Bind]));
+        // Writing bindings without `bind` is stopped by the API server's escalation check.
+        let y = binding("- {apiGroups: [rbac.authorization.k8s.io], resources: [clusterrolebindings], verbs: [create, update, patch]}", "{kind: User, name: dev}", None);
+        assert_eq!(techniques(&y, "dev"), None);
+        let y = binding("- {apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], verbs: [escalate, update]}", "{kind: User, name: dev}", None);
+        assert_eq!(techniques(&y, "dev"), Some(vec![Technique::Escalate]));
+        // RoleBindings to cluster-admin in ops give ops' service accounts.
+        let y = binding("- {apiGroups: [rbac.authorization.k8s.io], resources: [rolebindings], verbs: [create]}\n- {apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], verbs: [bind], resourceNames: [cluster-admin]}", "{kind: User, name: dev}", Some("ops"));
+        assert_eq!(techniques(&y, "dev").unwrap()[0], Technique::Bind);
+    }
+
+    #[test]
+    fn nodes_proxy_csr_and_webhooks() {
+        let y = binding(
+            "- {apiGroups: [\"\"], resources: [nodes/proxy], verbs: [get]}",
+            "{kind: User, name: dev}",
+            None,
+        );
+        assert_eq!(
+            techniques(&y, "dev").unwrap()[..2],
+            [Technique::NodesProxy, Technique::KubeletExec]
+        );
+        let y = binding("- {apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests], verbs: [create]}\n- {apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests/approval], verbs: [update]}\n- {apiGroups: [certificates.k8s.io], resources: [signers], verbs: [approve], resourceNames: [kubernetes.io/kube-apiserver-client]}", "{kind: User, name: dev}", None);
+        assert_eq!(techniques(&y, "dev"), Some(vec![Technique::ApproveCsr]));
+        let y = binding("- {apiGroups: [admissionregistration.k8s.io], resources: [mutatingwebhookconfigurations], verbs: [create]}", "{kind: User, name: dev}", None);
+        assert_eq!(
+            techniques(&y, "dev").unwrap()[0],
+            Technique::MutatingWebhook
+        );
+    }
+
+    #[test]
+    fn groups_and_as_group() {
+        let y = binding(
+            "- {apiGroups: [\"\"], resources: [pods/exec], verbs: [create]}",
+            "{kind: Group, name: devs}",
+            Some("ops"),
+        );
+        assert_eq!(techniques(&y, "dev"), None);
+        let m = model(&format!("{BASE}---\n{y}"));
+        let g = EscalationGraph::build(&m);
+        let p = g
+            .path_for_user(
+                &UserInfo::impersonated("dev", &["devs".into()]),
+                &Node::ClusterAdmin,
+            )
+            .unwrap();
+        assert_eq!(p.steps[0].2.technique, Technique::ExecIntoPods);
+        let all = g.all_paths(&Node::ClusterAdmin);
+        assert!(all
+            .iter()
+            .any(|p| p.from == Node::Group("devs".into()) && p.first_grant_is_own(&m)));
+        assert!(all.iter().any(|p| p.is_direct()));
+    }
+}
