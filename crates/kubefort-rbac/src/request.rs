@@ -11,6 +11,7 @@ use crate::input::PolicyRule;
 /// resource request, or a non-resource request when `path` is set.
 /// Empty strings mean "none", as in the API server.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Request {
     pub verb: String,
     /// Empty for cluster-wide requests (and always for non-resource ones).
@@ -21,6 +22,7 @@ pub struct Request {
     /// The object's name; empty for requests without one (list, create, ...).
     pub name: String,
     /// A non-resource URL (`/healthz`); `None` for resource requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
 

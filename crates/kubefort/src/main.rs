@@ -15,6 +15,7 @@ use kubefort_core::{select_rules, Engine, RuleMeta, Severity};
 use kubefort_report::WriteOptions;
 
 mod pss_cmd;
+mod rbac_cmd;
 
 /// Exit code: nothing at or above --fail-on.
 const EXIT_OK: u8 = 0;
@@ -46,6 +47,8 @@ enum Command {
     Scan(ScanArgs),
     /// Pod Security report: per workload, the highest Pod Security Standards level it meets and what to change to reach restricted
     Pss(pss_cmd::PssArgs),
+    /// RBAC questions: who can do what, may a user do it and why, effective rules, escalation paths
+    Rbac(rbac_cmd::RbacArgs),
     /// List the rules with their severity, groups and docs
     Rules(RulesArgs),
     /// Print a shell completion script
@@ -141,6 +144,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Scan(args) => scan(args),
         Command::Pss(args) => pss_cmd::run(args),
+        Command::Rbac(args) => rbac_cmd::run(args),
         Command::Rules(args) => {
             let all = kubefort_rules::all();
             let metas: Vec<&RuleMeta> = all.iter().map(|r| &r.meta).collect();
