@@ -8,7 +8,7 @@
 use std::any::Any;
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::config::Config;
 use crate::finding::{Finding, Location, ObjectRef, ScannedObject, Severity};
@@ -212,6 +212,7 @@ pub struct Inventory {
     /// Full objects of the kinds some selected inventory rule retains.
     pub retained: Vec<Arc<Object>>,
     by_kind: OnceLock<HashMap<String, Vec<usize>>>,
+    shared: Mutex<Vec<(&'static str, Arc<dyn Any + Send + Sync>)>>,
 }
 
 /// One scanned object: identity, where it is, and where its name is.
@@ -228,7 +229,28 @@ impl Inventory {
             objects,
             retained,
             by_kind: OnceLock::new(),
+            shared: Mutex::new(Vec::new()),
         }
+    }
+
+    /// A value computed once per scan from the inventory and shared by
+    /// every inventory rule that asks for it under `key` (such as the RBAC
+    /// model). One key always holds one type.
+    pub fn shared<T: Any + Send + Sync>(
+        &self,
+        key: &'static str,
+        init: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let mut slots = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, v)) = slots.iter().find(|(k, _)| *k == key) {
+            if let Ok(v) = Arc::clone(v).downcast::<T>() {
+                return v;
+            }
+        }
+        let v = Arc::new(init());
+        slots.retain(|(k, _)| *k != key);
+        slots.push((key, v.clone()));
+        v
     }
 
     /// Indexes of `objects` by kind, built on first use.
@@ -285,10 +307,21 @@ impl<'a> InventoryCtx<'a> {
 
     /// Report a finding at a path of a retained object.
     pub fn report_object(&mut self, object: &Object, path: FieldPath, message: impl Into<String>) {
+        self.report_object_with(self.rule.severity, object, path, message);
+    }
+
+    /// Report a finding at a path of a retained object, with a severity of its own.
+    pub fn report_object_with(
+        &mut self,
+        severity: Severity,
+        object: &Object,
+        path: FieldPath,
+        message: impl Into<String>,
+    ) {
         let pos = path.locate(&object.root);
         self.out.push(make_finding(
             self.rule,
-            self.rule.severity,
+            severity,
             message.into(),
             object.id.clone(),
             &path,

@@ -7,6 +7,7 @@ use kubefort_core::Rule;
 pub mod correctness;
 pub mod images;
 pub mod pss;
+pub mod rbac;
 pub mod reliability;
 pub mod workload;
 
@@ -23,6 +24,24 @@ pub fn all() -> Vec<&'static Rule> {
         &reliability::missing_liveness_probe::RULE,
         &reliability::missing_readiness_probe::RULE,
         &correctness::duplicate_object::RULE,
+        &rbac::wildcard::RULE,
+        &rbac::cluster_admin_binding::RULE,
+        &rbac::escalation_path::RULE,
+        &rbac::escalation_verbs::RULE,
+        &rbac::binding_to_everyone::RULE,
+        &rbac::binding_to_system_masters::RULE,
+        &rbac::secret_read::RULE,
+        &rbac::pod_create::RULE,
+        &rbac::pod_exec::RULE,
+        &rbac::token_create::RULE,
+        &rbac::nodes_proxy::RULE,
+        &rbac::csr_approval::RULE,
+        &rbac::webhook_config_write::RULE,
+        &rbac::persistent_volume_create::RULE,
+        &rbac::status_write::RULE,
+        &rbac::default_service_account::RULE,
+        &rbac::rolebinding_broad_clusterrole::RULE,
+        &rbac::missing_role::RULE,
     ];
     v.extend(pss::RULES.iter().copied());
     v
@@ -44,6 +63,10 @@ pub const GROUPS: &[(&str, &str)] = &[
     ),
     ("images", "Image references: tags, digests, registries"),
     ("reliability", "Resource limits and health probes"),
+    (
+        "rbac",
+        "Risky RBAC permissions and bindings, and escalation paths to cluster-admin, evaluated as the API server's authorizer does",
+    ),
     (
         "correctness",
         "Manifests that do not do what they appear to",
