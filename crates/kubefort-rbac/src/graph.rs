@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
+use std::sync::OnceLock;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -186,6 +187,11 @@ pub struct EscalationGraph<'m> {
     sas: BTreeMap<String, BTreeSet<String>>,
     users: BTreeSet<String>,
     groups: BTreeSet<String>,
+    /// Token Secrets (indexes into the model's), all and per namespace.
+    all_secrets: Vec<usize>,
+    secrets_by_ns: HashMap<String, Vec<usize>>,
+    /// Per role, the atoms it allows (see [`ATOMS`]).
+    role_atoms: Vec<OnceLock<Box<[Option<RuleRef>]>>>,
 }
 
 /// A path: the start node and each step to the target.
@@ -228,6 +234,13 @@ impl<'m> EscalationGraph<'m> {
                 }
             }
         }
+        let mut secrets_by_ns: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, s) in model.token_secrets.iter().enumerate() {
+            secrets_by_ns
+                .entry(s.namespace.clone())
+                .or_default()
+                .push(i);
+        }
         let mut g = EscalationGraph {
             model,
             graph: DiGraph::new(),
@@ -235,6 +248,9 @@ impl<'m> EscalationGraph<'m> {
             sas,
             users,
             groups,
+            all_secrets: (0..model.token_secrets.len()).collect(),
+            secrets_by_ns,
+            role_atoms: (0..model.roles.len()).map(|_| OnceLock::new()).collect(),
         };
         g.node(Node::ClusterAdmin);
         let mut todo: Vec<Node> = Vec::new();
@@ -373,6 +389,41 @@ impl<'m> EscalationGraph<'m> {
         }
     }
 
+    /// Which atoms (see [`ATOMS`]) a role allows, and by which rule; computed once per role.
+    fn atoms_of(&self, role: RoleId) -> &[Option<RuleRef>] {
+        self.role_atoms[role].get_or_init(|| {
+            ATOMS
+                .iter()
+                .map(|a| {
+                    let req = a.request();
+                    match a.name {
+                        AtomName::Ignore => self.model.rules_of(role).iter().copied().find(|&rr| {
+                            let mut any = self.model.rule(rr).clone();
+                            any.resource_names.clear();
+                            rule_allows(&any, &req)
+                        }),
+                        _ => self.model.role_allows(role, &req),
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// The first held grant that allows atom `atom` in namespace `ns`
+    /// (empty: cluster-wide grants only).
+    fn has(&self, held: &[Held], ns: &str, atom: usize) -> Option<Proof> {
+        held.iter().find_map(|h| {
+            if !h.scope.applies_to(ns) {
+                return None;
+            }
+            self.atoms_of(h.role)[atom].map(|rule| Proof {
+                binding: h.via,
+                role: h.role,
+                rule,
+            })
+        })
+    }
+
     /// The first held grant that allows `req`.
     fn allow(&self, held: &[Held], req: &Request) -> Option<Proof> {
         held.iter().find_map(|h| {
@@ -437,7 +488,7 @@ impl<'m> EscalationGraph<'m> {
         if held.is_empty() {
             return out;
         }
-        if let Some(p) = self.allow(held, &Request::resource("*", "*", "*")) {
+        if let Some(p) = self.has(held, "", EVERYTHING) {
             out.push((
                 Node::ClusterAdmin,
                 step(
@@ -467,11 +518,7 @@ impl<'m> EscalationGraph<'m> {
             } else {
                 format!("in namespace {ns}")
             };
-            let r = |verb: &str, group: &str, res: &str, sub: &str| {
-                Request::resource(verb, group, res)
-                    .in_namespace(ns)
-                    .with_subresource(sub)
-            };
+            let has = |atom: usize| self.has(held, ns, atom);
             let mut add = |out: &mut Vec<(Node, Step)>, to: Node, s: Step| {
                 if cluster {
                     cluster_done.insert(s.technique);
@@ -482,64 +529,54 @@ impl<'m> EscalationGraph<'m> {
             };
 
             // Run pods, directly or through a controller.
-            const WORKLOADS: &[(&str, &str, &[&str])] = &[
-                ("", "pods", &["create"]),
-                ("apps", "deployments", &["create", "update", "patch"]),
-                ("apps", "replicasets", &["create", "update", "patch"]),
-                ("apps", "statefulsets", &["create", "update", "patch"]),
-                ("apps", "daemonsets", &["create", "update", "patch"]),
-                ("batch", "jobs", &["create"]),
-                ("batch", "cronjobs", &["create", "update", "patch"]),
-                ("", "replicationcontrollers", &["create", "update", "patch"]),
-                ("", "podtemplates", &[]),
-            ];
-            'w: for (group, res, verbs) in WORKLOADS {
-                for verb in *verbs {
-                    if let Some(p) = self.allow(held, &r(verb, group, res, "").named(ANY_NAME)) {
-                        let what = if group.is_empty() {
-                            res.to_string()
-                        } else {
-                            format!("{res}.{group}")
-                        };
-                        add(
-                            &mut out,
-                            Node::AnyServiceAccount(target_ns.clone()),
-                            step(
-                                Technique::RunPods,
-                                format!("can {verb} {what} {where_}: a pod runs as any service account of its namespace and gets its token"),
-                                vec![p],
-                            ),
-                        );
-                        break 'w;
-                    }
-                }
+            if let Some((atom, p)) = WORKLOADS.iter().find_map(|&a| has(a).map(|p| (a, p))) {
+                let a = &ATOMS[atom];
+                add(
+                    &mut out,
+                    Node::AnyServiceAccount(target_ns.clone()),
+                    step(
+                        Technique::RunPods,
+                        format!(
+                            "can {} {} {where_}: a pod runs as any service account of its namespace and gets its token",
+                            a.verb,
+                            resource_display(a.group, a.resource)
+                        ),
+                        vec![p],
+                    ),
+                );
             }
             // Exec into running pods.
-            for (verb, sub) in [
-                ("create", "exec"),
-                ("create", "attach"),
-                ("patch", "ephemeralcontainers"),
-                ("update", "ephemeralcontainers"),
-            ] {
-                if let Some(p) = self.allow(held, &r(verb, "", "pods", sub).named(ANY_NAME)) {
-                    add(
-                        &mut out,
-                        Node::AnyServiceAccount(target_ns.clone()),
-                        step(
-                            Technique::ExecIntoPods,
-                            format!("can {verb} pods/{sub} {where_}: a shell in a running pod reads its service-account token"),
-                            vec![p],
+            if let Some((atom, p)) = EXEC.iter().find_map(|&a| has(a).map(|p| (a, p))) {
+                let a = &ATOMS[atom];
+                add(
+                    &mut out,
+                    Node::AnyServiceAccount(target_ns.clone()),
+                    step(
+                        Technique::ExecIntoPods,
+                        format!(
+                            "can {} pods/{} {where_}: a shell in a running pod reads its service-account token",
+                            a.verb, a.sub
                         ),
-                    );
-                    break;
-                }
+                        vec![p],
+                    ),
+                );
             }
             // Service accounts by name: TokenRequest and impersonation.
-            for (t, verb, sub) in [
-                (Technique::CreateToken, "create", "token"),
-                (Technique::Impersonate, "impersonate", ""),
+            for (t, atom, verb, sub) in [
+                (Technique::CreateToken, SA_TOKEN, "create", "token"),
+                (Technique::Impersonate, SA_IMPERSONATE, "impersonate", ""),
             ] {
-                let req = r(verb, "", "serviceaccounts", sub);
+                if has(atom).is_none() {
+                    continue;
+                }
+                let what = if sub.is_empty() {
+                    "serviceaccounts".to_string()
+                } else {
+                    format!("serviceaccounts/{sub}")
+                };
+                let req = Request::resource(verb, "", "serviceaccounts")
+                    .in_namespace(ns)
+                    .with_subresource(sub);
                 match self.named(held, &req) {
                     None => {
                         let p = self.allow(held, &req.clone().named(ANY_NAME));
@@ -548,80 +585,83 @@ impl<'m> EscalationGraph<'m> {
                             Node::AnyServiceAccount(target_ns.clone()),
                             step(
                                 t,
-                                format!(
-                                    "can {verb} serviceaccounts{} {where_}",
-                                    if sub.is_empty() {
-                                        String::new()
-                                    } else {
-                                        format!("/{sub}")
-                                    }
-                                ),
+                                format!("can {verb} {what} {where_}"),
                                 p.into_iter().collect(),
                             ),
                         );
                     }
                     Some(names) => {
                         for (name, p) in names {
-                            let namespaces: Vec<String> = match &target_ns {
-                                Some(ns) => vec![ns.clone()],
-                                None => self.sas.keys().cloned().collect(),
+                            let namespaces: Vec<&String> = match &target_ns {
+                                Some(ns) => vec![ns],
+                                None => self
+                                    .sas
+                                    .iter()
+                                    .filter(|(_, names)| names.contains(&name))
+                                    .map(|(ns, _)| ns)
+                                    .collect(),
                             };
-                            for ns in namespaces {
-                                if self.sas.get(&ns).is_some_and(|s| s.contains(&name))
-                                    || target_ns.is_some()
-                                {
-                                    out.push((
-                                        Node::User(service_account_user(&ns, &name)),
-                                        step(
-                                            t,
-                                            format!("can {verb} serviceaccounts{} named {name} in namespace {ns}", if sub.is_empty() { String::new() } else { format!("/{sub}") }),
-                                            vec![p],
+                            for sns in namespaces {
+                                out.push((
+                                    Node::User(service_account_user(sns, &name)),
+                                    step(
+                                        t,
+                                        format!(
+                                            "can {verb} {what} named {name} in namespace {sns}"
                                         ),
-                                    ));
-                                }
+                                        vec![p],
+                                    ),
+                                ));
                             }
                         }
                     }
                 }
             }
             // Secrets: read token Secrets, or mint one.
-            for s in &self.model.token_secrets {
-                if !cluster && &s.namespace != ns {
-                    continue;
-                }
-                let sns = s.namespace.as_str();
-                let read = ["list", "watch"]
-                    .iter()
-                    .find_map(|v| {
-                        self.allow(held, &Request::resource(v, "", "secrets").in_namespace(sns))
-                            .map(|p| (v, p))
-                    })
-                    .or_else(|| {
-                        self.allow(
-                            held,
-                            &Request::resource("get", "", "secrets")
-                                .in_namespace(sns)
-                                .named(&s.name),
-                        )
-                        .map(|p| (&"get", p))
-                    });
-                if let Some((verb, p)) = read {
-                    {
+            let list = has(LIST_SECRETS)
+                .map(|p| ("list", p))
+                .or_else(|| has(WATCH_SECRETS).map(|p| ("watch", p)));
+            let get = if list.is_none() && has(GET_SECRETS_NAMED).is_some() {
+                Some(self.named(
+                    held,
+                    &Request::resource("get", "", "secrets").in_namespace(ns),
+                ))
+            } else {
+                None
+            };
+            if list.is_some() || get.is_some() {
+                let secrets: &[usize] = if cluster {
+                    &self.all_secrets
+                } else {
+                    self.secrets_by_ns.get(ns).map_or(&[], Vec::as_slice)
+                };
+                for &si in secrets {
+                    let s = &self.model.token_secrets[si];
+                    let read = match (&list, &get) {
+                        (Some((v, p)), _) => Some((*v, *p)),
+                        (None, Some(None)) => has(GET_SECRETS_NAMED).map(|p| ("get", p)),
+                        (None, Some(Some(names))) => names
+                            .iter()
+                            .find(|(n, _)| n == &s.name)
+                            .map(|(_, p)| ("get", *p)),
+                        (None, None) => None,
+                    };
+                    if let Some((verb, p)) = read {
                         out.push((
-                            Node::User(service_account_user(sns, &s.service_account)),
+                            Node::User(service_account_user(&s.namespace, &s.service_account)),
                             step(
                                 Technique::ReadTokenSecret,
-                                format!("can {verb} secrets in namespace {sns}: Secret {} holds the token of {sns}/{}", s.name, s.service_account),
+                                format!(
+                                    "can {verb} secrets in namespace {}: Secret {} holds the token of {}/{}",
+                                    s.namespace, s.name, s.namespace, s.service_account
+                                ),
                                 vec![p],
                             ),
                         ));
                     }
                 }
             }
-            if let (Some(c), Some(g)) = (
-                self.allow(held, &r("create", "", "secrets", "")),
-                self.allow(held, &r("get", "", "secrets", "").named(ANY_NAME)),
-            ) {
+            if let (Some(c), Some(g)) = (has(CREATE_SECRETS), has(GET_SECRETS_ANY)) {
                 add(
                     &mut out,
                     Node::AnyServiceAccount(target_ns.clone()),
@@ -633,26 +673,14 @@ impl<'m> EscalationGraph<'m> {
                 );
             }
             // Bind: create or update a binding to a role it may bind.
-            let rbac = "rbac.authorization.k8s.io";
-            let write_rb = ["create", "update", "patch"]
-                .iter()
-                .find_map(|v| self.allow(held, &r(v, rbac, "rolebindings", "").named(ANY_NAME)));
+            let write_rb = WRITE_RB.iter().find_map(|&a| has(a));
             let write_crb = if cluster {
-                ["create", "update", "patch"].iter().find_map(|v| {
-                    self.allow(
-                        held,
-                        &Request::resource(v, rbac, "clusterrolebindings").named(ANY_NAME),
-                    )
-                })
+                WRITE_CRB.iter().find_map(|&a| has(a))
             } else {
                 None
             };
             if write_rb.is_some() || write_crb.is_some() {
-                let bind_admin = self.allow(
-                    held,
-                    &r("bind", rbac, "clusterroles", "").named("cluster-admin"),
-                );
-                match (bind_admin, write_crb, write_rb) {
+                match (has(BIND_CLUSTER_ADMIN), write_crb, write_rb) {
                     (Some(b), Some(w), _) => out.push((
                         Node::ClusterAdmin,
                         step(
@@ -672,8 +700,15 @@ impl<'m> EscalationGraph<'m> {
                     ),
                     _ => {
                         // Named roles only.
-                        for (res, kind) in [("clusterroles", RoleKind::ClusterRole), ("roles", RoleKind::Role)] {
-                            let Some(names) = self.named(held, &r("bind", rbac, res, "")) else {
+                        for (res, kind, atom) in [
+                            ("clusterroles", RoleKind::ClusterRole, BIND_CLUSTERROLES),
+                            ("roles", RoleKind::Role, BIND_ROLES),
+                        ] {
+                            if has(atom).is_none() {
+                                continue;
+                            }
+                            let req = Request::resource("bind", RBAC, res).in_namespace(ns);
+                            let Some(names) = self.named(held, &req) else {
                                 continue;
                             };
                             for (name, b) in names {
@@ -686,16 +721,30 @@ impl<'m> EscalationGraph<'m> {
                                 if kind == RoleKind::ClusterRole {
                                     if let Some(w) = write_crb {
                                         out.push((
-                                            Node::Role { role, scope: Scope::Cluster },
-                                            step(Technique::Bind, format!("can bind {} and write ClusterRoleBindings", self.model.roles[role].display()), vec![w, b]),
+                                            Node::Role {
+                                                role,
+                                                scope: Scope::Cluster,
+                                            },
+                                            step(
+                                                Technique::Bind,
+                                                format!("can bind {} and write ClusterRoleBindings", self.model.roles[role].display()),
+                                                vec![w, b],
+                                            ),
                                         ));
                                         continue;
                                     }
                                 }
                                 if let (Some(w), Some(tns)) = (write_rb, &target_ns) {
                                     out.push((
-                                        Node::Role { role, scope: Scope::Namespace(tns.clone()) },
-                                        step(Technique::Bind, format!("can bind {} and write RoleBindings in namespace {tns}", self.model.roles[role].display()), vec![w, b]),
+                                        Node::Role {
+                                            role,
+                                            scope: Scope::Namespace(tns.clone()),
+                                        },
+                                        step(
+                                            Technique::Bind,
+                                            format!("can bind {} and write RoleBindings in namespace {tns}", self.model.roles[role].display()),
+                                            vec![w, b],
+                                        ),
                                     ));
                                 }
                             }
@@ -703,23 +752,24 @@ impl<'m> EscalationGraph<'m> {
                     }
                 }
             }
+            if !cluster {
+                continue;
+            }
             // Impersonate users and groups (cluster-scoped).
-            if cluster {
+            if has(IMPERSONATE_USERS).is_some() {
                 let some_user = self.named(held, &Request::resource("impersonate", "", "users"));
                 let user_proof = match &some_user {
-                    None => self.allow(
-                        held,
-                        &Request::resource("impersonate", "", "users").named(ANY_NAME),
-                    ),
+                    None => has(IMPERSONATE_USERS),
                     Some(v) => v.first().map(|(_, p)| *p),
                 };
                 if let Some(up) = user_proof {
-                    let groups = self.named(held, &Request::resource("impersonate", "", "groups"));
+                    let groups = if has(IMPERSONATE_GROUPS).is_some() {
+                        self.named(held, &Request::resource("impersonate", "", "groups"))
+                    } else {
+                        Some(Vec::new())
+                    };
                     let masters = match &groups {
-                        None => self.allow(
-                            held,
-                            &Request::resource("impersonate", "", "groups").named(SYSTEM_MASTERS),
-                        ),
+                        None => has(IMPERSONATE_GROUPS),
                         Some(v) => v.iter().find(|(n, _)| n == SYSTEM_MASTERS).map(|(_, p)| *p),
                     };
                     if let Some(gp) = masters {
@@ -758,104 +808,97 @@ impl<'m> EscalationGraph<'m> {
                         ));
                     }
                 }
-                // The kubelet API.
-                for verb in ["create", "get"] {
-                    if let Some(p) = self.allow(
-                        held,
-                        &Request::resource(verb, "", "nodes")
-                            .with_subresource("proxy")
-                            .named(ANY_NAME),
-                    ) {
-                        out.push((
-                            Node::Kubelet,
-                            step(Technique::NodesProxy, format!("can {verb} nodes/proxy: the API server forwards its requests to any kubelet"), vec![p]),
-                        ));
-                        break;
-                    }
-                }
-                // Certificates for system:masters.
-                let cert = "certificates.k8s.io";
-                let create = self.allow(
-                    held,
-                    &Request::resource("create", cert, "certificatesigningrequests"),
-                );
-                let approval = ["update", "patch"].iter().find_map(|v| {
-                    self.allow(
-                        held,
-                        &Request::resource(v, cert, "certificatesigningrequests")
-                            .with_subresource("approval")
-                            .named(ANY_NAME),
-                    )
-                });
-                let signer = ["kubernetes.io/kube-apiserver-client", "kubernetes.io/*"]
-                    .iter()
-                    .find_map(|n| {
-                        self.allow(
-                            held,
-                            &Request::resource("approve", cert, "signers").named(n),
-                        )
-                    });
-                if let (Some(c), Some(a), Some(s)) = (create, approval, signer) {
-                    out.push((
-                        Node::ClusterAdmin,
-                        step(Technique::ApproveCsr, "can create and approve a CertificateSigningRequest for the kube-apiserver-client signer: a client certificate in group system:masters".into(), vec![c, a, s]),
-                    ));
-                }
-                // Mutating admission webhooks.
-                for verb in ["create", "update", "patch"] {
-                    if let Some(p) = self.allow(
-                        held,
-                        &Request::resource(
-                            verb,
-                            "admissionregistration.k8s.io",
-                            "mutatingwebhookconfigurations",
-                        )
-                        .named(ANY_NAME),
-                    ) {
-                        out.push((
-                            Node::AnyServiceAccount(None),
-                            step(Technique::MutatingWebhook, format!("can {verb} mutatingwebhookconfigurations: a webhook rewrites every new pod, including its service account"), vec![p]),
-                        ));
-                        break;
-                    }
-                }
+            }
+            // The kubelet API.
+            if let Some((atom, p)) = NODES_PROXY.iter().find_map(|&a| has(a).map(|p| (a, p))) {
+                out.push((
+                    Node::Kubelet,
+                    step(
+                        Technique::NodesProxy,
+                        format!(
+                            "can {} nodes/proxy: the API server forwards its requests to any kubelet",
+                            ATOMS[atom].verb
+                        ),
+                        vec![p],
+                    ),
+                ));
+            }
+            // Certificates for system:masters.
+            if let (Some(c), Some(a), Some(s)) = (
+                has(CREATE_CSR),
+                CSR_APPROVAL.iter().find_map(|&a| has(a)),
+                CLIENT_SIGNER.iter().find_map(|&a| has(a)),
+            ) {
+                out.push((
+                    Node::ClusterAdmin,
+                    step(
+                        Technique::ApproveCsr,
+                        "can create and approve a CertificateSigningRequest for the kube-apiserver-client signer: a client certificate in group system:masters".into(),
+                        vec![c, a, s],
+                    ),
+                ));
+            }
+            // Mutating admission webhooks.
+            if let Some((atom, p)) = WEBHOOKS.iter().find_map(|&a| has(a).map(|p| (a, p))) {
+                out.push((
+                    Node::AnyServiceAccount(None),
+                    step(
+                        Technique::MutatingWebhook,
+                        format!(
+                            "can {} mutatingwebhookconfigurations: a webhook rewrites every new pod, including its service account",
+                            ATOMS[atom].verb
+                        ),
+                        vec![p],
+                    ),
+                ));
             }
         }
         // Escalate: rewrite a role it is bound to.
-        for h in held {
-            let r = &self.model.roles[h.role];
-            if r.builtin {
-                continue;
-            }
-            let (res, ns) = match (r.kind, &r.namespace) {
-                (RoleKind::ClusterRole, _) => ("clusterroles", String::new()),
-                (RoleKind::Role, Some(ns)) => ("roles", ns.clone()),
-                (RoleKind::Role, None) => continue,
-            };
-            let rbac = "rbac.authorization.k8s.io";
-            let Some(e) = self.allow(
-                held,
-                &Request::resource("escalate", rbac, res)
-                    .in_namespace(&ns)
-                    .named(&r.name),
-            ) else {
-                continue;
-            };
-            let Some(u) = ["update", "patch"].iter().find_map(|v| {
-                self.allow(
+        let may_escalate = held.iter().any(|h| {
+            let a = self.atoms_of(h.role);
+            a[ESCALATE_ROLES].is_some() || a[ESCALATE_CLUSTERROLES].is_some()
+        });
+        if may_escalate {
+            for h in held {
+                let r = &self.model.roles[h.role];
+                if r.builtin {
+                    continue;
+                }
+                let (res, ns) = match (r.kind, &r.namespace) {
+                    (RoleKind::ClusterRole, _) => ("clusterroles", String::new()),
+                    (RoleKind::Role, Some(ns)) => ("roles", ns.clone()),
+                    (RoleKind::Role, None) => continue,
+                };
+                let Some(e) = self.allow(
                     held,
-                    &Request::resource(v, rbac, res)
+                    &Request::resource("escalate", RBAC, res)
                         .in_namespace(&ns)
                         .named(&r.name),
-                )
-            }) else {
-                continue;
-            };
-            let (to, detail) = match &h.scope {
-                Scope::Cluster => (Node::ClusterAdmin, format!("can escalate and update {}, which a ClusterRoleBinding grants it: adds `*` to it", r.display())),
-                Scope::Namespace(bns) => (Node::NamespaceAdmin(Some(bns.clone())), format!("can escalate and update {}, which a RoleBinding in {bns} grants it: adds `*` to it", r.display())),
-            };
-            out.push((to, step(Technique::Escalate, detail, vec![e, u])));
+                ) else {
+                    continue;
+                };
+                let Some(u) = ["update", "patch"].iter().find_map(|v| {
+                    self.allow(
+                        held,
+                        &Request::resource(v, RBAC, res)
+                            .in_namespace(&ns)
+                            .named(&r.name),
+                    )
+                }) else {
+                    continue;
+                };
+                let (to, detail) = match &h.scope {
+                    Scope::Cluster => (
+                        Node::ClusterAdmin,
+                        format!("can escalate and update {}, which a ClusterRoleBinding grants it: adds `*` to it", r.display()),
+                    ),
+                    Scope::Namespace(bns) => (
+                        Node::NamespaceAdmin(Some(bns.clone())),
+                        format!("can escalate and update {}, which a RoleBinding in {bns} grants it: adds `*` to it", r.display()),
+                    ),
+                };
+                out.push((to, step(Technique::Escalate, detail, vec![e, u])));
+            }
         }
         let mut seen = HashSet::new();
         out.retain(|(to, s)| seen.insert((to.clone(), s.technique)));
@@ -1017,4 +1060,256 @@ pub fn proof_binding(m: &Model, p: &Proof) -> String {
 pub fn proof_is_cluster(m: &Model, p: &Proof) -> bool {
     p.binding
         .is_some_and(|(b, _)| m.bindings[b].kind == BindingKind::ClusterRoleBinding)
+}
+
+fn resource_display(group: &str, resource: &str) -> String {
+    if group.is_empty() {
+        resource.to_string()
+    } else {
+        format!("{resource}.{group}")
+    }
+}
+
+const RBAC: &str = "rbac.authorization.k8s.io";
+const CERT: &str = "certificates.k8s.io";
+const ADMISSION: &str = "admissionregistration.k8s.io";
+
+/// How an atom's request names its object.
+#[derive(Clone, Copy)]
+enum AtomName {
+    /// No name (list, create).
+    None,
+    /// Some name nobody chose: allowed only by rules without resourceNames.
+    Any,
+    /// This name.
+    Is(&'static str),
+    /// Whatever the rule's resourceNames say (then looked at by name).
+    Ignore,
+}
+
+/// One request the escalation techniques ask about, evaluated once per role.
+struct Atom {
+    verb: &'static str,
+    group: &'static str,
+    resource: &'static str,
+    sub: &'static str,
+    name: AtomName,
+}
+
+impl Atom {
+    fn request(&self) -> Request {
+        let r = Request::resource(self.verb, self.group, self.resource).with_subresource(self.sub);
+        match self.name {
+            AtomName::None | AtomName::Ignore => r,
+            AtomName::Any => r.named(ANY_NAME),
+            AtomName::Is(n) => r.named(n),
+        }
+    }
+}
+
+const fn atom(
+    verb: &'static str,
+    group: &'static str,
+    resource: &'static str,
+    sub: &'static str,
+    name: AtomName,
+) -> Atom {
+    Atom {
+        verb,
+        group,
+        resource,
+        sub,
+        name,
+    }
+}
+
+const EVERYTHING: usize = 0;
+const WORKLOADS: [usize; 20] = [
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+];
+const EXEC: [usize; 4] = [21, 22, 23, 24];
+const SA_TOKEN: usize = 25;
+const SA_IMPERSONATE: usize = 26;
+const LIST_SECRETS: usize = 27;
+const WATCH_SECRETS: usize = 28;
+const GET_SECRETS_NAMED: usize = 29;
+const CREATE_SECRETS: usize = 30;
+const GET_SECRETS_ANY: usize = 31;
+const WRITE_RB: [usize; 3] = [32, 33, 34];
+const WRITE_CRB: [usize; 3] = [35, 36, 37];
+const BIND_CLUSTER_ADMIN: usize = 38;
+const BIND_CLUSTERROLES: usize = 39;
+const BIND_ROLES: usize = 40;
+const IMPERSONATE_USERS: usize = 41;
+const IMPERSONATE_GROUPS: usize = 42;
+const NODES_PROXY: [usize; 2] = [43, 44];
+const CREATE_CSR: usize = 45;
+const CSR_APPROVAL: [usize; 2] = [46, 47];
+const CLIENT_SIGNER: [usize; 2] = [48, 49];
+const WEBHOOKS: [usize; 3] = [50, 51, 52];
+const ESCALATE_ROLES: usize = 53;
+const ESCALATE_CLUSTERROLES: usize = 54;
+
+/// Every request a technique asks about; the constants above index it.
+static ATOMS: [Atom; 55] = [
+    atom("*", "*", "*", "", AtomName::None),
+    atom("create", "", "pods", "", AtomName::Any),
+    atom("create", "apps", "deployments", "", AtomName::Any),
+    atom("update", "apps", "deployments", "", AtomName::Any),
+    atom("patch", "apps", "deployments", "", AtomName::Any),
+    atom("create", "apps", "replicasets", "", AtomName::Any),
+    atom("update", "apps", "replicasets", "", AtomName::Any),
+    atom("patch", "apps", "replicasets", "", AtomName::Any),
+    atom("create", "apps", "statefulsets", "", AtomName::Any),
+    atom("update", "apps", "statefulsets", "", AtomName::Any),
+    atom("patch", "apps", "statefulsets", "", AtomName::Any),
+    atom("create", "apps", "daemonsets", "", AtomName::Any),
+    atom("update", "apps", "daemonsets", "", AtomName::Any),
+    atom("patch", "apps", "daemonsets", "", AtomName::Any),
+    atom("create", "batch", "jobs", "", AtomName::Any),
+    atom("create", "batch", "cronjobs", "", AtomName::Any),
+    atom("update", "batch", "cronjobs", "", AtomName::Any),
+    atom("patch", "batch", "cronjobs", "", AtomName::Any),
+    atom("create", "", "replicationcontrollers", "", AtomName::Any),
+    atom("update", "", "replicationcontrollers", "", AtomName::Any),
+    atom("patch", "", "replicationcontrollers", "", AtomName::Any),
+    atom("create", "", "pods", "exec", AtomName::Any),
+    atom("create", "", "pods", "attach", AtomName::Any),
+    atom("patch", "", "pods", "ephemeralcontainers", AtomName::Any),
+    atom("update", "", "pods", "ephemeralcontainers", AtomName::Any),
+    atom("create", "", "serviceaccounts", "token", AtomName::Ignore),
+    atom("impersonate", "", "serviceaccounts", "", AtomName::Ignore),
+    atom("list", "", "secrets", "", AtomName::None),
+    atom("watch", "", "secrets", "", AtomName::None),
+    atom("get", "", "secrets", "", AtomName::Ignore),
+    atom("create", "", "secrets", "", AtomName::None),
+    atom("get", "", "secrets", "", AtomName::Any),
+    atom("create", RBAC, "rolebindings", "", AtomName::Any),
+    atom("update", RBAC, "rolebindings", "", AtomName::Any),
+    atom("patch", RBAC, "rolebindings", "", AtomName::Any),
+    atom("create", RBAC, "clusterrolebindings", "", AtomName::Any),
+    atom("update", RBAC, "clusterrolebindings", "", AtomName::Any),
+    atom("patch", RBAC, "clusterrolebindings", "", AtomName::Any),
+    atom(
+        "bind",
+        RBAC,
+        "clusterroles",
+        "",
+        AtomName::Is("cluster-admin"),
+    ),
+    atom("bind", RBAC, "clusterroles", "", AtomName::Ignore),
+    atom("bind", RBAC, "roles", "", AtomName::Ignore),
+    atom("impersonate", "", "users", "", AtomName::Ignore),
+    atom("impersonate", "", "groups", "", AtomName::Ignore),
+    atom("create", "", "nodes", "proxy", AtomName::Any),
+    atom("get", "", "nodes", "proxy", AtomName::Any),
+    atom(
+        "create",
+        CERT,
+        "certificatesigningrequests",
+        "",
+        AtomName::None,
+    ),
+    atom(
+        "update",
+        CERT,
+        "certificatesigningrequests",
+        "approval",
+        AtomName::Any,
+    ),
+    atom(
+        "patch",
+        CERT,
+        "certificatesigningrequests",
+        "approval",
+        AtomName::Any,
+    ),
+    atom(
+        "approve",
+        CERT,
+        "signers",
+        "",
+        AtomName::Is("kubernetes.io/kube-apiserver-client"),
+    ),
+    atom(
+        "approve",
+        CERT,
+        "signers",
+        "",
+        AtomName::Is("kubernetes.io/*"),
+    ),
+    atom(
+        "create",
+        ADMISSION,
+        "mutatingwebhookconfigurations",
+        "",
+        AtomName::Any,
+    ),
+    atom(
+        "update",
+        ADMISSION,
+        "mutatingwebhookconfigurations",
+        "",
+        AtomName::Any,
+    ),
+    atom(
+        "patch",
+        ADMISSION,
+        "mutatingwebhookconfigurations",
+        "",
+        AtomName::Any,
+    ),
+    atom("escalate", RBAC, "roles", "", AtomName::Ignore),
+    atom("escalate", RBAC, "clusterroles", "", AtomName::Ignore),
+];
+
+#[cfg(test)]
+mod atom_index {
+    use super::*;
+
+    #[test]
+    fn constants_name_the_atoms_they_index() {
+        let at = |i: usize| {
+            let a = &ATOMS[i];
+            format!("{} {}/{}/{}", a.verb, a.group, a.resource, a.sub)
+        };
+        assert_eq!(at(EVERYTHING), "* */*/");
+        assert_eq!(at(WORKLOADS[0]), "create /pods/");
+        assert_eq!(at(WORKLOADS[19]), "patch /replicationcontrollers/");
+        assert_eq!(at(EXEC[3]), "update /pods/ephemeralcontainers");
+        assert_eq!(at(SA_TOKEN), "create /serviceaccounts/token");
+        assert_eq!(at(SA_IMPERSONATE), "impersonate /serviceaccounts/");
+        assert_eq!(at(LIST_SECRETS), "list /secrets/");
+        assert_eq!(at(WATCH_SECRETS), "watch /secrets/");
+        assert_eq!(at(GET_SECRETS_NAMED), "get /secrets/");
+        assert_eq!(at(CREATE_SECRETS), "create /secrets/");
+        assert_eq!(at(GET_SECRETS_ANY), "get /secrets/");
+        assert_eq!(at(WRITE_RB[0]), format!("create {RBAC}/rolebindings/"));
+        assert_eq!(
+            at(WRITE_CRB[2]),
+            format!("patch {RBAC}/clusterrolebindings/")
+        );
+        assert_eq!(at(BIND_CLUSTER_ADMIN), format!("bind {RBAC}/clusterroles/"));
+        assert_eq!(at(BIND_ROLES), format!("bind {RBAC}/roles/"));
+        assert_eq!(at(IMPERSONATE_GROUPS), "impersonate /groups/");
+        assert_eq!(at(NODES_PROXY[1]), "get /nodes/proxy");
+        assert_eq!(
+            at(CREATE_CSR),
+            format!("create {CERT}/certificatesigningrequests/")
+        );
+        assert_eq!(
+            at(CSR_APPROVAL[1]),
+            format!("patch {CERT}/certificatesigningrequests/approval")
+        );
+        assert_eq!(at(CLIENT_SIGNER[1]), format!("approve {CERT}/signers/"));
+        assert_eq!(
+            at(WEBHOOKS[2]),
+            format!("patch {ADMISSION}/mutatingwebhookconfigurations/")
+        );
+        assert_eq!(at(ESCALATE_ROLES), format!("escalate {RBAC}/roles/"));
+        assert_eq!(
+            at(ESCALATE_CLUSTERROLES),
+            format!("escalate {RBAC}/clusterroles/")
+        );
+    }
 }
