@@ -333,3 +333,24 @@ impl<'a> InventoryCtx<'a> {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_values_are_computed_once_per_key() {
+        let inv = Inventory::default();
+        let mut calls = 0;
+        let a = inv.shared("k", || {
+            calls += 1;
+            7u32
+        });
+        let b = inv.shared("k", || {
+            calls += 1;
+            8u32
+        });
+        assert_eq!((*a, *b, calls), (7, 7, 1));
+        assert_eq!(*inv.shared("other", || String::from("x")), "x");
+    }
+}

@@ -343,7 +343,7 @@ impl Model {
 
     /// Whether a grant allows `req`, and by which rule.
     pub fn grant_allows(&self, g: &Grant, req: &Request) -> Option<Evidence> {
-        if !g.scope.applies_to(&req.namespace) {
+        if !g.scope.applies_to(req.scope_namespace()) {
             return None;
         }
         let role = g.role?;
@@ -364,7 +364,7 @@ impl Model {
         };
         let mut seen = BTreeSet::new();
         for g in self.grants_for(user) {
-            if !g.scope.applies_to(&req.namespace) {
+            if !g.scope.applies_to(req.scope_namespace()) {
                 continue;
             }
             if g.role.is_none() {

@@ -65,6 +65,15 @@ impl Request {
         self.path.is_none()
     }
 
+    /// The namespace the authorizer sees: none for non-resource requests.
+    pub fn scope_namespace(&self) -> &str {
+        if self.path.is_some() {
+            ""
+        } else {
+            &self.namespace
+        }
+    }
+
     /// This request as a `SubjectAccessReview` for `user`, to ask the API
     /// server the same question.
     pub fn subject_access_review(&self, user: &UserInfo) -> serde_json::Value {

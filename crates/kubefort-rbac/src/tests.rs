@@ -173,8 +173,14 @@ fn rolebinding_to_clusterrole_grants_only_in_its_namespace() {
         Request::resource("list", "", "pods").in_namespace("web")
     ));
     assert!(!can(&m, &alice, Request::resource("list", "", "pods")));
-    // Non-resource URLs are never granted through a RoleBinding.
+    // Non-resource URLs are never granted through a RoleBinding, even
+    // when a caller puts a namespace on the request.
     assert!(!can(&m, &alice, Request::non_resource("get", "/metrics")));
+    assert!(!can(
+        &m,
+        &alice,
+        Request::non_resource("get", "/metrics").in_namespace("shop")
+    ));
 }
 
 #[test]

@@ -406,3 +406,35 @@ fn builtin_roles_can_be_turned_off_and_errors_exit_2() {
     let o = run(&["rbac", "can", "bob", "get", "pods", "--no-config"]);
     assert_eq!(code(&o), 2, "PATH is required");
 }
+
+#[test]
+fn scan_reports_the_rbac_rules_on_the_example() {
+    let o = run(&["scan", "--no-config", "-f", "json", EXAMPLE]);
+    assert_eq!(code(&o), 1);
+    let j = json_of(&o);
+    let found: Vec<(String, u64)> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["location"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expect = [
+        ("rbac-pod-create", 21),
+        ("rbac-escalation-path", 38),
+        ("rbac-cluster-admin-binding", 51),
+        ("rbac-pod-exec", 63),
+        ("rbac-nodes-proxy", 87),
+        ("rbac-pod-exec", 87),
+        ("rbac-secret-read", 87),
+        ("rbac-wildcard", 87),
+        ("rbac-escalation-path", 100),
+        ("rbac-missing-role", 119),
+    ];
+    let expect: Vec<(String, u64)> = expect.iter().map(|(r, l)| (r.to_string(), *l)).collect();
+    assert_eq!(found, expect);
+}

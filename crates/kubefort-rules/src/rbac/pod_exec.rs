@@ -13,7 +13,9 @@ pub static RULE: Rule = Rule {
         docs: r#"## What it does
 Flags rule entries that allow `create` on `pods/exec` or `pods/attach`,
 `update`/`patch` on `pods/ephemeralcontainers` (high), or `create` on
-`pods/portforward` (medium).
+`pods/portforward` (medium). `get` on these subresources is flagged too:
+API servers before the WebSocket authorization change (and those that turn
+it off) accept `get` for exec, attach and port-forward over WebSockets.
 
 ## Why it matters
 A shell in a running container reads its service-account token, its
