@@ -873,4 +873,66 @@ subjects: [{kind: ServiceAccount, name: ops-bot, namespace: ops}]
             .any(|p| p.from == Node::Group("devs".into()) && p.first_grant_is_own(&m)));
         assert!(all.iter().any(|p| p.is_direct()));
     }
+
+    #[test]
+    fn minting_a_token_secret_and_escalating_a_namespace_role() {
+        let y = binding(
+            "- {apiGroups: [\"\"], resources: [secrets], verbs: [create, get]}",
+            "{kind: User, name: dev}",
+            Some("ops"),
+        );
+        assert_eq!(
+            techniques(&y, "dev").unwrap()[0],
+            Technique::MintTokenSecret
+        );
+        // Named get only: the minted Secret cannot be read back.
+        let y = binding("- {apiGroups: [\"\"], resources: [secrets], verbs: [create]}\n- {apiGroups: [\"\"], resources: [secrets], verbs: [get], resourceNames: [x]}", "{kind: User, name: dev}", Some("ops"));
+        assert_eq!(techniques(&y, "dev"), None);
+        // escalate + update on the Role its RoleBinding grants: full control of ops.
+        let y = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: self, namespace: ops}\nrules:\n- {apiGroups: [rbac.authorization.k8s.io], resources: [roles], verbs: [escalate, patch], resourceNames: [self]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: self, namespace: ops}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: self}\nsubjects: [{kind: User, name: dev}]\n";
+        assert_eq!(
+            techniques(y, "dev"),
+            Some(vec![
+                Technique::Escalate,
+                Technique::Includes,
+                Technique::Includes,
+                Technique::ClusterAdminRules
+            ])
+        );
+    }
+
+    #[test]
+    fn named_bind_and_named_tokens() {
+        // bind only on a named ClusterRole that grants pod creation in ops.
+        let y = format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: runner}}\nrules: [{{apiGroups: [\"\"], resources: [pods], verbs: [create]}}]\n---\n{}",
+            binding("- {apiGroups: [rbac.authorization.k8s.io], resources: [rolebindings], verbs: [create]}\n- {apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], verbs: [bind], resourceNames: [runner]}", "{kind: User, name: dev}", Some("ops"))
+        );
+        assert_eq!(
+            techniques(&y, "dev"),
+            Some(vec![
+                Technique::Bind,
+                Technique::RunPods,
+                Technique::Includes,
+                Technique::ClusterAdminRules
+            ])
+        );
+        // A token for ops-bot by name, granted cluster-wide.
+        let y = binding("- {apiGroups: [\"\"], resources: [serviceaccounts/token], verbs: [create], resourceNames: [ops-bot]}", "{kind: User, name: dev}", None);
+        assert_eq!(
+            techniques(&y, "dev"),
+            Some(vec![Technique::CreateToken, Technique::ClusterAdminRules])
+        );
+    }
+
+    #[test]
+    fn who_can_non_resource_urls_uses_cluster_bindings_only() {
+        let m = model(ROLEBINDING_TO_CLUSTERROLE);
+        let who = m.who_can(&Request::non_resource("get", "/metrics"));
+        assert_eq!(
+            who.len(),
+            1,
+            "only system:masters: the ClusterRole is bound by a RoleBinding"
+        );
+    }
 }
