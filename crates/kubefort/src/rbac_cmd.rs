@@ -202,6 +202,20 @@ fn request(a: &RequestArgs) -> Result<(Request, Vec<String>), String> {
     }
     if let Some(n) = &a.name {
         req = req.named(n);
+        // The API server gives a request for a Namespace object its own
+        // name as namespace (/api/v1/namespaces/NAME), so RoleBindings there apply.
+        if req.is_resource_request()
+            && req.api_group.is_empty()
+            && req.resource == "namespaces"
+            && a.namespace.as_deref().is_none_or(|ns| ns == n)
+        {
+            if a.namespace.is_none() {
+                notes.push(format!(
+                    "a request for Namespace {n:?} is in namespace {n:?}, as the API server makes it"
+                ));
+            }
+            req = req.in_namespace(n);
+        }
     }
     Ok((req, notes))
 }

@@ -438,3 +438,45 @@ fn scan_reports_the_rbac_rules_on_the_example() {
     let expect: Vec<(String, u64)> = expect.iter().map(|(r, l)| (r.to_string(), *l)).collect();
     assert_eq!(found, expect);
 }
+
+#[test]
+fn a_namespace_object_is_in_its_own_namespace() {
+    let yaml = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: v, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{kind: User, name: u}]
+"#;
+    let o = run_stdin(
+        &[
+            "rbac",
+            "can",
+            "u",
+            "get",
+            "namespaces",
+            "--name",
+            "shop",
+            "--no-config",
+            "-",
+        ],
+        yaml,
+    );
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("as the API server makes it"));
+    let o = run_stdin(
+        &[
+            "rbac",
+            "can",
+            "u",
+            "get",
+            "namespaces",
+            "--name",
+            "web",
+            "--no-config",
+            "-",
+        ],
+        yaml,
+    );
+    assert_eq!(code(&o), 1);
+}
