@@ -936,3 +936,89 @@ subjects: [{kind: ServiceAccount, name: ops-bot, namespace: ops}]
         );
     }
 }
+
+#[test]
+fn label_selector_operators() {
+    use crate::input::{LabelSelector, Operator, Requirement};
+    use std::collections::BTreeMap;
+    let labels: BTreeMap<String, String> = [("tier".to_string(), "web".to_string())].into();
+    let sel = |op, values: &[&str]| LabelSelector {
+        match_labels: Vec::new(),
+        match_expressions: vec![Requirement {
+            key: "tier".into(),
+            operator: Some(op),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }],
+    };
+    assert_eq!(sel(Operator::In, &["web", "db"]).matches(&labels), Ok(true));
+    assert_eq!(sel(Operator::NotIn, &["web"]).matches(&labels), Ok(false));
+    assert_eq!(sel(Operator::NotIn, &["db"]).matches(&labels), Ok(true));
+    // NotIn matches roles without the label.
+    assert_eq!(
+        sel(Operator::NotIn, &["web"]).matches(&BTreeMap::new()),
+        Ok(true)
+    );
+    assert_eq!(sel(Operator::Exists, &[]).matches(&labels), Ok(true));
+    assert_eq!(sel(Operator::DoesNotExist, &[]).matches(&labels), Ok(false));
+    assert!(sel(Operator::Exists, &["x"]).matches(&labels).is_err());
+    assert!(sel(Operator::In, &[]).matches(&labels).is_err());
+    assert_eq!(LabelSelector::default().matches(&BTreeMap::new()), Ok(true));
+}
+
+#[test]
+fn compaction_allows_exactly_what_the_rules_allow() {
+    use crate::compact::compact;
+    struct Lcg(u64);
+    impl Lcg {
+        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            xs[(self.0 >> 33) as usize % xs.len()]
+        }
+        fn some(&mut self, xs: &[&str], max: usize) -> Vec<String> {
+            let n = 1 + (self.pick(&["0", "1", "2"]).parse::<usize>().unwrap() % max);
+            (0..n).map(|_| self.pick(xs).to_string()).collect()
+        }
+    }
+    let verbs = ["get", "list", "create", "*"];
+    let groups = ["", "apps", "*"];
+    let resources = ["pods", "pods/exec", "*/status", "deployments", "*"];
+    let names = ["a", "b"];
+    let mut r = Lcg(7);
+    for _ in 0..300 {
+        let rules: Vec<(PolicyRule, Vec<usize>)> = (0..5)
+            .map(|i| {
+                let mut p = PolicyRule {
+                    verbs: r.some(&verbs, 2),
+                    api_groups: r.some(&groups, 2),
+                    resources: r.some(&resources, 2),
+                    ..Default::default()
+                };
+                if r.pick(&["n", "y", "y"]) == "n" {
+                    p.resource_names = r.some(&names, 2);
+                }
+                (p, vec![i])
+            })
+            .collect();
+        let compacted = compact(rules.clone());
+        for v in ["get", "list", "create", "delete"] {
+            for g in ["", "apps", "batch"] {
+                for (res, sub) in [
+                    ("pods", ""),
+                    ("pods", "exec"),
+                    ("nodes", "status"),
+                    ("deployments", ""),
+                ] {
+                    for n in ["", "a", "c"] {
+                        let req = Request::resource(v, g, res).with_subresource(sub).named(n);
+                        let before = rules.iter().any(|(p, _)| rule_allows(p, &req));
+                        let after = compacted.iter().any(|c| rule_allows(&c.rule, &req));
+                        assert_eq!(before, after, "{req}: {rules:#?} → {compacted:#?}");
+                    }
+                }
+            }
+        }
+    }
+}
