@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::input::{BindingKind, RoleKind};
@@ -265,19 +266,36 @@ impl<'m> EscalationGraph<'m> {
         for gr in &g.groups {
             todo.push(Node::Group(gr.clone()));
         }
+        // The identities' edges, in parallel; then the capabilities they
+        // lead to (and anything those lead to), one at a time.
+        let first: Vec<(Node, Vec<(Node, Step)>)> = {
+            let g = &g;
+            todo.par_iter()
+                .map(|n| (n.clone(), g.edges_of(n)))
+                .collect()
+        };
         let mut done: HashSet<Node> = HashSet::new();
+        let mut todo: Vec<Node> = Vec::new();
+        let add = |g: &mut Self, n: Node, edges: Vec<(Node, Step)>, todo: &mut Vec<Node>| {
+            let from = g.node(n);
+            for (to, step) in edges {
+                todo.push(to.clone());
+                let to = g.node(to);
+                g.graph.add_edge(from, to, step);
+            }
+        };
+        for (n, _) in &first {
+            done.insert(n.clone());
+        }
+        for (n, edges) in first {
+            add(&mut g, n, edges, &mut todo);
+        }
         while let Some(n) = todo.pop() {
             if !done.insert(n.clone()) {
                 continue;
             }
-            let from = g.node(n.clone());
-            for (to, step) in g.edges_of(&n) {
-                if !done.contains(&to) {
-                    todo.push(to.clone());
-                }
-                let to = g.node(to);
-                g.graph.add_edge(from, to, step);
-            }
+            let edges = g.edges_of(&n);
+            add(&mut g, n, edges, &mut todo);
         }
         g
     }
