@@ -138,18 +138,21 @@ fn inventory() -> RbacInventory {
                 kind: "ServiceAccount".into(),
                 name: format!("sa-{}", rng.next(SAS_PER_NS)),
                 namespace: Some(ns(n)),
+                api_group: None,
                 origin: None,
             },
             7 | 8 => Subject {
                 kind: "User".into(),
                 name: format!("user-{}", rng.next(2_000)),
                 namespace: None,
+                api_group: None,
                 origin: None,
             },
             _ => Subject {
                 kind: "Group".into(),
                 name: format!("group-{}", rng.next(200)),
                 namespace: None,
+                api_group: None,
                 origin: None,
             },
         }

@@ -227,6 +227,8 @@ pub struct Subject {
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,
+    /// `apiGroup` as written (`None` when absent; the API defaults it).
+    pub api_group: Option<String>,
     pub origin: Option<Origin>,
 }
 

@@ -123,6 +123,7 @@ pub fn add_object(inv: &mut RbacInventory, object: &Object, source: usize) {
                     kind: s.str_at("kind").unwrap_or("").to_string(),
                     name: s.str_at("name").unwrap_or("").to_string(),
                     namespace: s.str_at("namespace").map(str::to_string),
+                    api_group: s.str_at("apiGroup").map(str::to_string),
                     origin: Some(origin(object, s)),
                 })
                 .collect();

@@ -214,7 +214,7 @@ impl Model {
                     origin: b.origin.clone(),
                 }),
                 Resolution::Invalid(why) => problems.push(Problem {
-                    message: format!("{}: {why}; it grants nothing", b.display()),
+                    message: format!("{}: {why}; the API server rejects it, so it grants nothing", b.display()),
                     origin: b.origin.clone(),
                 }),
                 Resolution::Role(_) => {}
@@ -232,7 +232,11 @@ impl Model {
                 Scope::Cluster => cluster_bindings.push(bi),
                 Scope::Namespace(ns) => ns_bindings.entry(ns.clone()).or_default().push(bi),
             }
-            for (si, s) in b.subjects.iter().enumerate() {
+            let subjects: &[Subject] = match &res {
+                Resolution::Invalid(_) => &[],
+                _ => &b.subjects,
+            };
+            for (si, s) in subjects.iter().enumerate() {
                 let principal = match subject_principal(s, &scope) {
                     Ok(p) => p,
                     Err(why) => {
@@ -585,11 +589,55 @@ fn subject_principal(s: &Subject, scope: &Scope) -> Result<Principal, String> {
     }
 }
 
+/// Why the API server's validation rejects a binding's subjects, if it does
+/// (after defaulting: an empty `apiGroup` of a User or Group subject is
+/// `rbac.authorization.k8s.io`). A rejected binding is never stored.
+fn invalid_subject(b: &Binding) -> Option<String> {
+    for (i, s) in b.subjects.iter().enumerate() {
+        let group = s.api_group.as_deref().unwrap_or("");
+        let why = if s.name.is_empty() {
+            Some("has no name".to_string())
+        } else {
+            match s.kind.as_str() {
+                "ServiceAccount" if !group.is_empty() => {
+                    Some(format!("is a ServiceAccount with apiGroup {group:?} (must be empty)"))
+                }
+                "ServiceAccount"
+                    if b.kind == BindingKind::ClusterRoleBinding
+                        && s.namespace.as_deref().is_none_or(str::is_empty) =>
+                {
+                    Some(format!(
+                        "is ServiceAccount {:?} without a namespace, which a ClusterRoleBinding must name",
+                        s.name
+                    ))
+                }
+                "User" | "Group" if !group.is_empty() && group != "rbac.authorization.k8s.io" => {
+                    Some(format!(
+                        "is a {} with apiGroup {group:?} (must be rbac.authorization.k8s.io)",
+                        s.kind
+                    ))
+                }
+                "User" | "Group" | "ServiceAccount" => None,
+                other => Some(format!(
+                    "has kind {other:?}, not User, Group or ServiceAccount"
+                )),
+            }
+        };
+        if let Some(why) = why {
+            return Some(format!("subjects[{i}] {why}"));
+        }
+    }
+    None
+}
+
 fn resolve(
     b: &Binding,
     cluster_roles: &HashMap<String, RoleId>,
     ns_roles: &HashMap<(String, String), RoleId>,
 ) -> Resolution {
+    if let Some(why) = invalid_subject(b) {
+        return Resolution::Invalid(why);
+    }
     if !b.role_ref.api_group.is_empty() && b.role_ref.api_group != "rbac.authorization.k8s.io" {
         return Resolution::Invalid(format!(
             "roleRef.apiGroup {:?} is not rbac.authorization.k8s.io",
