@@ -87,12 +87,14 @@ pub fn add_object(inv: &mut RbacInventory, object: &Object, source: usize) {
                 });
                 rule_origins.push(Some(origin(object, r)));
             }
-            let aggregation = match kind {
-                RoleKind::ClusterRole => root
-                    .get_path(&["aggregationRule", "clusterRoleSelectors"])
-                    .and_then(Node::as_seq)
-                    .map(|sels| sels.iter().map(selector).collect()),
-                RoleKind::Role => None,
+            let aggregation = match (kind, root.get("aggregationRule")) {
+                (RoleKind::ClusterRole, Some(a)) if !a.is_null() => Some(
+                    a.get("clusterRoleSelectors")
+                        .and_then(Node::as_seq)
+                        .map(|sels| sels.iter().map(selector).collect())
+                        .unwrap_or_default(),
+                ),
+                _ => None,
             };
             inv.roles.push(Role {
                 kind,

@@ -161,6 +161,15 @@ pub struct Model {
     cluster_roles: HashMap<String, RoleId>,
     ns_roles: HashMap<(String, String), RoleId>,
     pub problems: Vec<Problem>,
+    rejected: HashMap<RoleId, Rejection>,
+}
+
+/// Why the API server's validation rejects a role, and the rule entry at fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub message: String,
+    /// Index of the rule entry at fault (`None`: the aggregation rule).
+    pub rule: Option<usize>,
 }
 
 impl Model {
@@ -175,7 +184,23 @@ impl Model {
         let mut problems = Vec::new();
         let mut cluster_roles: HashMap<String, RoleId> = HashMap::new();
         let mut ns_roles: HashMap<(String, String), RoleId> = HashMap::new();
+        let mut rejected: HashMap<RoleId, Rejection> = HashMap::new();
         for (i, r) in roles.iter().enumerate() {
+            if let Some(why) = validate_role(r) {
+                problems.push(Problem {
+                    message: format!(
+                        "{}: {}; the API server rejects it, so bindings to it find no role",
+                        r.display(),
+                        why.message
+                    ),
+                    origin: why
+                        .rule
+                        .and_then(|i| r.rule_origins.get(i).cloned().flatten())
+                        .or_else(|| r.origin.clone()),
+                });
+                rejected.insert(i, why);
+                continue;
+            }
             match (&r.kind, &r.namespace) {
                 (RoleKind::ClusterRole, _) => {
                     cluster_roles.entry(r.name.clone()).or_insert(i);
@@ -194,7 +219,7 @@ impl Model {
                 }
             }
         }
-        let effective = aggregate(&roles, &mut problems);
+        let effective = aggregate(&roles, &rejected, &mut problems);
 
         let mut resolution = Vec::with_capacity(bindings.len());
         let mut grants = Vec::new();
@@ -282,7 +307,13 @@ impl Model {
             cluster_roles,
             ns_roles,
             problems,
+            rejected,
         }
+    }
+
+    /// Why the API server rejects a declared role (it then does not exist).
+    pub fn rejection(&self, role: RoleId) -> Option<&Rejection> {
+        self.rejected.get(&role)
     }
 
     /// The effective rules of a role (an aggregating ClusterRole's are the
@@ -589,6 +620,61 @@ fn subject_principal(s: &Subject, scope: &Scope) -> Result<Principal, String> {
     }
 }
 
+/// Why the API server's validation rejects a role, if it does: a rule
+/// without verbs, a resource rule without API groups or resources, a rule
+/// for both resources and non-resource URLs, non-resource URLs in a Role,
+/// an aggregation rule without selectors or with an invalid one.
+fn validate_role(r: &Role) -> Option<Rejection> {
+    if r.builtin {
+        return None;
+    }
+    for (i, rule) in r.rules.iter().enumerate() {
+        let why = if rule.verbs.is_empty() {
+            Some("verbs must contain at least one value")
+        } else if !rule.non_resource_urls.is_empty() {
+            if r.kind == RoleKind::Role {
+                Some("a Role's rules cannot apply to non-resource URLs")
+            } else if !rule.api_groups.is_empty()
+                || !rule.resources.is_empty()
+                || !rule.resource_names.is_empty()
+            {
+                Some("a rule cannot apply to both resources and non-resource URLs")
+            } else {
+                None
+            }
+        } else if rule.api_groups.is_empty() {
+            Some("a resource rule must name at least one API group")
+        } else if rule.resources.is_empty() {
+            Some("a resource rule must name at least one resource")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Some(Rejection {
+                message: format!("rules[{i}]: {why}"),
+                rule: Some(i),
+            });
+        }
+    }
+    if let Some(sels) = &r.aggregation {
+        if sels.is_empty() {
+            return Some(Rejection {
+                message: "aggregationRule needs at least one clusterRoleSelector".into(),
+                rule: None,
+            });
+        }
+        for (i, sel) in sels.iter().enumerate() {
+            if let Err(e) = sel.matches(&BTreeMap::new()) {
+                return Some(Rejection {
+                    message: format!("aggregationRule.clusterRoleSelectors[{i}]: {e}"),
+                    rule: None,
+                });
+            }
+        }
+    }
+    None
+}
+
 /// Why the API server's validation rejects a binding's subjects, if it does
 /// (after defaulting: an empty `apiGroup` of a User or Group subject is
 /// `rbac.authorization.k8s.io`). A rejected binding is never stored.
@@ -607,7 +693,7 @@ fn invalid_subject(b: &Binding) -> Option<String> {
                         && s.namespace.as_deref().is_none_or(str::is_empty) =>
                 {
                     Some(format!(
-                        "is ServiceAccount {:?} without a namespace, which a ClusterRoleBinding must name",
+                        "is ServiceAccount {:?} without a namespace, which a ClusterRoleBinding must name (a kustomize base gets it from the namespace transformer: scan `kustomize build` output)",
                         s.name
                     ))
                 }
@@ -667,7 +753,11 @@ fn resolve(
 /// the controller converges: an aggregating role's rules are replaced by the
 /// rules of every other ClusterRole its selectors match (selectors in order,
 /// roles by name, duplicates dropped), repeated until nothing changes.
-fn aggregate(roles: &[Role], problems: &mut Vec<Problem>) -> Vec<Vec<RuleRef>> {
+fn aggregate(
+    roles: &[Role],
+    rejected: &HashMap<RoleId, Rejection>,
+    problems: &mut Vec<Problem>,
+) -> Vec<Vec<RuleRef>> {
     let mut effective: Vec<Vec<RuleRef>> = roles
         .iter()
         .enumerate()
@@ -678,7 +768,7 @@ fn aggregate(roles: &[Role], problems: &mut Vec<Problem>) -> Vec<Vec<RuleRef>> {
         })
         .collect();
     let mut by_name: Vec<RoleId> = (0..roles.len())
-        .filter(|&i| roles[i].kind == RoleKind::ClusterRole)
+        .filter(|&i| roles[i].kind == RoleKind::ClusterRole && !rejected.contains_key(&i))
         .collect();
     by_name.sort_by(|&a, &b| roles[a].name.cmp(&roles[b].name).then(a.cmp(&b)));
     // Which roles each aggregating role gathers from, once.
@@ -687,6 +777,9 @@ fn aggregate(roles: &[Role], problems: &mut Vec<Problem>) -> Vec<Vec<RuleRef>> {
         let (RoleKind::ClusterRole, Some(sels)) = (r.kind, &r.aggregation) else {
             continue;
         };
+        if rejected.contains_key(&i) {
+            continue;
+        }
         let mut from = Vec::new();
         let mut invalid = None;
         for sel in sels {

@@ -555,29 +555,42 @@ subjects: [{kind: User, name: ann}]
 }
 
 #[test]
-fn invalid_selector_leaves_rules_unchanged() {
-    let m = model(
-        r#"
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: agg}
-aggregationRule:
-  clusterRoleSelectors:
-  - matchExpressions: [{key: a, operator: In, values: []}]
-rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: b}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: agg}
-subjects: [{kind: User, name: u}]
-"#,
-    );
-    assert!(can(&m, &user("u"), Request::resource("get", "", "pods")));
-    assert!(m
-        .problems
-        .iter()
-        .any(|p| p.message.contains("invalid aggregation selector")));
+fn roles_the_api_server_rejects_do_not_exist() {
+    let bound = |role: &str| {
+        format!("{role}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: b}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: agg}}\nsubjects: [{{kind: User, name: u}}]\n")
+    };
+    for (role, why) in [
+        (
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: agg}\naggregationRule:\n  clusterRoleSelectors:\n  - matchExpressions: [{key: a, operator: In, values: []}]\nrules: [{apiGroups: [\"\"], resources: [pods], verbs: [get]}]",
+            "aggregationRule.clusterRoleSelectors[0]",
+        ),
+        (
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: agg}\naggregationRule: {}",
+            "at least one clusterRoleSelector",
+        ),
+        (
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: agg}\nrules: [{apiGroups: [\"\"], resources: [pods], verbs: [get]}, {resources: [pods], verbs: [list]}]",
+            "rules[1]: a resource rule must name at least one API group",
+        ),
+        (
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: agg}\nrules: [{apiGroups: [\"\"], resources: [pods], verbs: [get], nonResourceURLs: [/x]}]",
+            "both resources and non-resource URLs",
+        ),
+        (
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: agg}\nrules: [{apiGroups: [\"\"], resources: [pods], verbs: []}]",
+            "verbs must contain at least one value",
+        ),
+    ] {
+        let m = model(&bound(role));
+        assert!(!can(&m, &user("u"), Request::resource("get", "", "pods")), "{why}");
+        assert!(m.problems.iter().any(|p| p.message.contains(why) && p.message.contains("rejects it")), "{why}: {:?}", m.problems);
+        assert!(m.problems.iter().any(|p| p.message.contains("which does not exist")), "{why}");
+    }
+    let m = model("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: a}\nrules: [{nonResourceURLs: [/healthz], verbs: [get]}]\n");
+    assert!(m.problems.iter().any(|p| p
+        .message
+        .contains("a Role's rules cannot apply to non-resource URLs")));
+    assert!(m.role("a", "r").is_none());
 }
 
 #[test]

@@ -76,7 +76,7 @@ impl Rbac {
         let m = &self.model;
         let mut out = Vec::new();
         for (id, role) in m.roles.iter().enumerate() {
-            if role.builtin || role.source.is_none() {
+            if role.builtin || role.source.is_none() || m.rejection(id).is_some() {
                 continue;
             }
             for (i, rule) in role.rules.iter().enumerate() {
