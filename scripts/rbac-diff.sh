@@ -4,7 +4,8 @@
 # the Go module proxy into a cache outside the repository). Random Roles,
 # ClusterRoles and bindings (wildcards, subresources, resourceNames,
 # non-resource URLs, ServiceAccount subjects with and without namespace,
-# missing roles), random users and requests; every decision must match.
+# missing roles, ClusterRoles aggregated by the API server's aggregation
+# controller), random users and requests; every decision must match.
 #
 # Usage: scripts/rbac-diff.sh [COUNT] [SEED]   (defaults: 2000, 1)
 set -euo pipefail

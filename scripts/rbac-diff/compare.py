@@ -35,6 +35,28 @@ def rule(r, cluster):
     return out
 
 
+def labels(r):
+    out = {}
+    if r.random() < 0.5:
+        out["team"] = r.choice(["x", "y"])
+    if r.random() < 0.5:
+        out["tier"] = r.choice(["a", "b", "c"])
+    return out
+
+
+def selector(r):
+    if r.random() < 0.4:
+        return {"matchLabels": {"team": r.choice(["x", "y"])}}
+    op = r.choice(["In", "NotIn", "Exists", "DoesNotExist"])
+    expr = {"key": r.choice(["team", "tier"]), "operator": op}
+    if op in ("In", "NotIn"):
+        expr["values"] = pick(r, ["x", "y", "a", "b"], 1, 2)
+    sel = {"matchExpressions": [expr]}
+    if r.random() < 0.3:
+        sel["matchLabels"] = {"tier": r.choice(["a", "b"])}
+    return sel
+
+
 def subject(r, in_ns):
     k = r.random()
     if k < 0.35:
@@ -50,22 +72,30 @@ def subject(r, in_ns):
 def inventory(r):
     roles, croles, rbs, crbs = [], [], [], []
     for i in range(8):
-        croles.append({"apiVersion": f"{GROUP}/v1", "kind": "ClusterRole", "metadata": {"name": f"cr{i}"},
+        croles.append({"apiVersion": f"{GROUP}/v1", "kind": "ClusterRole",
+                       "metadata": {"name": f"cr{i}", "labels": labels(r)},
                        "rules": [rule(r, True) for _ in range(r.randint(1, 3))]})
+    # Aggregating ClusterRoles (which may aggregate each other), declared
+    # without rules: the controller gives them theirs.
+    for i in range(3):
+        croles.append({"apiVersion": f"{GROUP}/v1", "kind": "ClusterRole",
+                       "metadata": {"name": f"agg{i}", "labels": labels(r)},
+                       "aggregationRule": {"clusterRoleSelectors": [selector(r) for _ in range(r.randint(1, 2))]}})
     for ns in NAMESPACES:
         for i in range(4):
             roles.append({"apiVersion": f"{GROUP}/v1", "kind": "Role", "metadata": {"name": f"r{i}", "namespace": ns},
                           "rules": [rule(r, False) for _ in range(r.randint(1, 3))]})
         for i in range(6):
             kind = r.choice(["Role", "ClusterRole"])
-            name = f"r{r.randint(0, 4)}" if kind == "Role" else f"cr{r.randint(0, 9)}"
+            name = f"r{r.randint(0, 4)}" if kind == "Role" else r.choice([f"cr{r.randint(0, 9)}", f"agg{r.randint(0, 2)}"])
             rbs.append({"apiVersion": f"{GROUP}/v1", "kind": "RoleBinding",
                         "metadata": {"name": f"rb{i}", "namespace": ns},
                         "roleRef": {"apiGroup": GROUP, "kind": kind, "name": name},
                         "subjects": [subject(r, True) for _ in range(r.randint(1, 3))]})
     for i in range(6):
         crbs.append({"apiVersion": f"{GROUP}/v1", "kind": "ClusterRoleBinding", "metadata": {"name": f"crb{i}"},
-                     "roleRef": {"apiGroup": GROUP, "kind": "ClusterRole", "name": f"cr{r.randint(0, 9)}"},
+                     "roleRef": {"apiGroup": GROUP, "kind": "ClusterRole",
+                                 "name": r.choice([f"cr{r.randint(0, 9)}", f"agg{r.randint(0, 2)}"])},
                      "subjects": [subject(r, False) for _ in range(r.randint(1, 2))]})
     return roles, croles, rbs, crbs
 

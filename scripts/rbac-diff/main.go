@@ -6,6 +6,11 @@
 // "clusterRoleBindings": [...], "queries": [{"user", "groups", "verb",
 // "namespace", "apiGroup", "resource", "subresource", "name", "path"}]}.
 // Output (stdout): one JSON boolean per query, in order.
+//
+// ClusterRoles with an aggregationRule are first given their rules by the
+// API server's ClusterRole aggregation controller
+// (k8s.io/kubernetes/pkg/controller/clusterroleaggregation), run against a
+// fake clientset until nothing changes.
 package main
 
 import (
@@ -13,14 +18,76 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/fake"
+	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/kubernetes/pkg/controller/clusterroleaggregation"
 	"k8s.io/kubernetes/plugin/pkg/auth/authorizer/rbac"
 )
+
+// aggregate runs the aggregation controller over the ClusterRoles until
+// no more changes happen, and returns them as it left them.
+func aggregate(roles []rbacv1.ClusterRole) []rbacv1.ClusterRole {
+	any := false
+	objs := []runtime.Object{}
+	for i := range roles {
+		objs = append(objs, roles[i].DeepCopy())
+		any = any || roles[i].AggregationRule != nil
+	}
+	if !any {
+		return roles
+	}
+	client := fake.NewSimpleClientset(objs...)
+	gvr := rbacv1.SchemeGroupVersion.WithResource("clusterroles")
+	client.PrependReactor("patch", "clusterroles", func(a clienttesting.Action) (bool, runtime.Object, error) {
+		pa := a.(clienttesting.PatchAction)
+		var applied struct {
+			Rules []rbacv1.PolicyRule `json:"rules"`
+		}
+		if err := json.Unmarshal(pa.GetPatch(), &applied); err != nil {
+			return true, nil, err
+		}
+		obj, err := client.Tracker().Get(gvr, "", pa.GetName())
+		if err != nil {
+			return true, nil, err
+		}
+		cr := obj.(*rbacv1.ClusterRole).DeepCopy()
+		cr.Rules = applied.Rules
+		return true, cr, client.Tracker().Update(gvr, cr, "")
+	})
+	factory := informers.NewSharedInformerFactory(client, 0)
+	c := clusterroleaggregation.NewClusterRoleAggregation(factory.Rbac().V1().ClusterRoles(), client.RbacV1())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	factory.Start(ctx.Done())
+	go c.Run(ctx, 1)
+	last, stable := -1, 0
+	for stable < 10 {
+		time.Sleep(50 * time.Millisecond)
+		if n := len(client.Actions()); n == last {
+			stable++
+		} else {
+			last, stable = n, 0
+		}
+	}
+	out := []rbacv1.ClusterRole{}
+	list, err := client.Tracker().List(gvr, rbacv1.SchemeGroupVersion.WithKind("ClusterRole"), "")
+	if err != nil {
+		panic(err)
+	}
+	for _, r := range list.(*rbacv1.ClusterRoleList).Items {
+		out = append(out, r)
+	}
+	return out
+}
 
 type query struct {
 	User        string   `json:"user"`
@@ -86,6 +153,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "rbac-diff:", err)
 		os.Exit(2)
 	}
+	in.ClusterRoles = aggregate(in.ClusterRoles)
 	s := store{&in}
 	a := rbac.New(s, s, s, s)
 	enc := json.NewEncoder(os.Stdout)
