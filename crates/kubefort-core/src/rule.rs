@@ -339,10 +339,21 @@ impl<'a> InventoryCtx<'a> {
 
     /// Report a finding at a path of a retained object.
     pub fn report_object(&mut self, object: &Object, path: FieldPath, message: impl Into<String>) {
+        self.report_object_with(self.rule.severity, object, path, message);
+    }
+
+    /// Report a finding at a path of a retained object, with a severity of its own.
+    pub fn report_object_with(
+        &mut self,
+        severity: Severity,
+        object: &Object,
+        path: FieldPath,
+        message: impl Into<String>,
+    ) {
         let pos = path.locate(&object.root);
         self.out.push(make_finding(
             self.rule,
-            self.rule.severity,
+            severity,
             message.into(),
             object.id.clone(),
             &path,

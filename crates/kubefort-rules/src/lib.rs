@@ -8,6 +8,7 @@ pub mod correctness;
 pub mod images;
 pub mod network;
 pub mod pss;
+pub mod rbac;
 pub mod reliability;
 pub mod workload;
 
@@ -32,6 +33,24 @@ pub fn all() -> Vec<&'static Rule> {
         &network::exposed_service::RULE,
         &network::selects_nothing::RULE,
         &network::unknown_named_port::RULE,
+        &rbac::wildcard::RULE,
+        &rbac::cluster_admin_binding::RULE,
+        &rbac::escalation_path::RULE,
+        &rbac::escalation_verbs::RULE,
+        &rbac::binding_to_everyone::RULE,
+        &rbac::binding_to_system_masters::RULE,
+        &rbac::secret_read::RULE,
+        &rbac::pod_create::RULE,
+        &rbac::pod_exec::RULE,
+        &rbac::token_create::RULE,
+        &rbac::nodes_proxy::RULE,
+        &rbac::csr_approval::RULE,
+        &rbac::webhook_config_write::RULE,
+        &rbac::persistent_volume_create::RULE,
+        &rbac::status_write::RULE,
+        &rbac::default_service_account::RULE,
+        &rbac::rolebinding_broad_clusterrole::RULE,
+        &rbac::missing_role::RULE,
     ];
     v.extend(pss::RULES.iter().copied());
     v
@@ -56,6 +75,10 @@ pub const GROUPS: &[(&str, &str)] = &[
     (
         "network",
         "NetworkPolicy coverage and rules: unprotected workloads, over-broad and ineffective policies",
+    ),
+    (
+        "rbac",
+        "Risky RBAC permissions and bindings, and escalation paths to cluster-admin, evaluated as the API server's authorizer does",
     ),
     (
         "correctness",

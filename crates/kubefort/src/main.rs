@@ -16,6 +16,7 @@ use kubefort_report::WriteOptions;
 
 mod netpol_cmd;
 mod pss_cmd;
+mod rbac_cmd;
 
 /// Exit code: nothing at or above --fail-on.
 const EXIT_OK: u8 = 0;
@@ -49,6 +50,8 @@ enum Command {
     Pss(pss_cmd::PssArgs),
     /// NetworkPolicy analysis: which workloads and addresses can reach which; `netpol explain` says why
     Netpol(netpol_cmd::NetpolArgs),
+    /// RBAC questions: who can do what, may a user do it and why, effective rules, escalation paths
+    Rbac(rbac_cmd::RbacArgs),
     /// List the rules with their severity, groups and docs
     Rules(RulesArgs),
     /// Print a shell completion script
@@ -145,6 +148,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan(args),
         Command::Pss(args) => pss_cmd::run(args),
         Command::Netpol(args) => netpol_cmd::run(args),
+        Command::Rbac(args) => rbac_cmd::run(args),
         Command::Rules(args) => {
             let all = kubefort_rules::all();
             let metas: Vec<&RuleMeta> = all.iter().map(|r| &r.meta).collect();
