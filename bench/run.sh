@@ -84,7 +84,9 @@ checkov_run() {
   local set=$1 dir=$2; shift 2
   local times=() rss=()
   for i in $(seq 1 "$cruns"); do
-    read -r s m _ < <(time_run "$work/c-$set-$i" "$cache/checkov-venv/bin/checkov" -d "$dir" \
+    # Checkov skips every directory under a hidden one (the cache lives in
+    # ~/.cache), so it is run from inside the data set with `-d .`.
+    read -r s m _ < <(cd "$dir" && time_run "$work/c-$set-$i" "$cache/checkov-venv/bin/checkov" -d . \
       --framework kubernetes -o json --quiet "$@")
     times+=("$s"); rss+=("$m")
     echo "checkov $set run $i: ${s}s ${m} KiB" >&2
