@@ -175,7 +175,10 @@ fn api_resource(kind: &str) -> ApiResource {
 
 fn request(rng: &mut Rng) -> (UserInfo, Request) {
     let user = match rng.next() % 6 {
-        0 => UserInfo::service_account(*rng.pick(NAMESPACES), "builder"),
+        0 => {
+            let ns: &str = rng.pick(NAMESPACES);
+            UserInfo::service_account(ns, "builder")
+        }
         1 => UserInfo::impersonated(*rng.pick(USERS), &[rng.pick(GROUPS).to_string()]),
         _ => UserInfo::impersonated(*rng.pick(USERS), &[]),
     };
