@@ -142,7 +142,7 @@ fn setup(rng: &mut Rng) -> Vec<String> {
         }
     }
     for i in 0..10 {
-        let ns = *rng.pick(NAMESPACES);
+        let ns = rng.pick::<&str>(NAMESPACES);
         let (kind, name) = if rng.chance(50) {
             ("Role", format!("gen-role-{}", rng.next() % 4)) // gen-role-3 does not exist
         } else {
@@ -176,11 +176,11 @@ fn api_resource(kind: &str) -> ApiResource {
 fn request(rng: &mut Rng) -> (UserInfo, Request) {
     let user = match rng.next() % 6 {
         0 => {
-            let ns: &str = rng.pick(NAMESPACES);
+            let ns = rng.pick::<&str>(NAMESPACES);
             UserInfo::service_account(ns, "builder")
         }
-        1 => UserInfo::impersonated(*rng.pick(USERS), &[rng.pick(GROUPS).to_string()]),
-        _ => UserInfo::impersonated(*rng.pick(USERS), &[]),
+        1 => UserInfo::impersonated(rng.pick::<&str>(USERS), &[rng.pick(GROUPS).to_string()]),
+        _ => UserInfo::impersonated(rng.pick::<&str>(USERS), &[]),
     };
     if rng.chance(10) {
         let path = *rng.pick(&["/metrics", "/logs/kube.log", "/debug/pprof/heap", "/custom"]);
@@ -200,13 +200,13 @@ fn request(rng: &mut Rng) -> (UserInfo, Request) {
     ]);
     let mut req = Request::resource(verb, group, resource);
     if rng.chance(80) {
-        req = req.in_namespace(*rng.pick(NAMESPACES));
+        req = req.in_namespace(rng.pick::<&str>(NAMESPACES));
     }
     if rng.chance(30) {
-        req = req.with_subresource(*rng.pick(&["exec", "log", "scale", "status"]));
+        req = req.with_subresource(rng.pick::<&str>(&["exec", "log", "scale", "status"]));
     }
     if rng.chance(30) {
-        req = req.named(*rng.pick(&["one", "two", "three"]));
+        req = req.named(rng.pick::<&str>(&["one", "two", "three"]));
     }
     (user, req)
 }
