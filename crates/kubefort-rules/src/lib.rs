@@ -19,6 +19,8 @@ pub fn all() -> Vec<&'static Rule> {
         &workload::host_network::RULE,
         &workload::host_pid::RULE,
         &workload::host_ipc::RULE,
+        &workload::host_path_volume::RULE,
+        &workload::dangerous_capabilities::RULE,
         &images::latest_tag::RULE,
         &reliability::missing_memory_limit::RULE,
         &reliability::missing_cpu_limit::RULE,

@@ -1,7 +1,9 @@
-//! Workload isolation: privileged containers and host namespaces.
+//! Workload isolation: privileged containers, host namespaces, host paths and capabilities.
 
+pub mod dangerous_capabilities;
 pub mod host_ipc;
 pub mod host_network;
+pub mod host_path_volume;
 pub mod host_pid;
 pub mod privileged_container;
 
