@@ -159,7 +159,7 @@ mod tests {
         assert!(critical("/var/run/").is_some());
         assert!(critical("/etc/kubernetes/").is_some());
         assert!(critical("/var").is_some(), "contains /var/lib/kubelet");
-        assert!(critical("//etc/./ssl").is_some());
+        assert!(critical("//etc/./kubernetes").is_some());
         assert!(critical("/data/cache").is_none());
         assert!(critical("/etcd-data").is_none());
         assert!(critical("/etc/ssl/certs/ca-certificates.crt").is_none());
