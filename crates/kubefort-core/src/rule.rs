@@ -6,7 +6,6 @@
 //! for.
 
 use std::any::Any;
-use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
@@ -65,46 +64,6 @@ pub struct ObjectCtx<'a> {
     memo: &'a Memo,
     pod_specs: &'a [PodSpec<'a>],
     out: &'a mut Vec<Finding>,
-}
-
-/// Values computed once per object and shared by every rule that asks for
-/// them (several rules reading one evaluation, such as the Pod Security
-/// controls). Lives while the rules of one object run.
-#[derive(Default)]
-pub struct Memo {
-    slots: [OnceCell<(&'static str, Box<dyn Any>)>; 8],
-}
-
-impl Memo {
-    /// The value under `key`, computed by `init` on first use. One key
-    /// always holds one type.
-    pub fn get_or_init<T: Any>(&self, key: &'static str, init: impl FnOnce() -> T) -> &T {
-        if let Some(v) = self.find(key) {
-            return v;
-        }
-        let mut value: Option<Box<dyn Any>> = Some(Box::new(init()));
-        for slot in &self.slots {
-            let Some(v) = value.take() else { break };
-            if let Err((_, v)) = slot.set((key, v)) {
-                value = Some(v);
-            }
-        }
-        match (self.find(key), value) {
-            (Some(v), _) => v,
-            // More keys than slots (no rule comes close): the value is not
-            // shared, and lives as long as the process.
-            (None, Some(v)) => Box::leak(v).downcast_ref::<T>().expect("boxed as T above"),
-            (None, None) => unreachable!("stored in a slot, so found"),
-        }
-    }
-
-    fn find<T: Any>(&self, key: &str) -> Option<&T> {
-        self.slots
-            .iter()
-            .filter_map(OnceCell::get)
-            .find(|(k, _)| *k == key)
-            .and_then(|(_, v)| v.downcast_ref())
-    }
 }
 
 /// What every object rule of a scan may ask about the scan as a whole.
@@ -212,18 +171,20 @@ pub struct Inventory {
     /// Full objects of the kinds some selected inventory rule retains.
     pub retained: Vec<Arc<Object>>,
     by_kind: OnceLock<HashMap<String, Vec<usize>>>,
-    shared: SharedMemo,
+    shared: Memo,
 }
 
-/// Values computed once per scan from the inventory and shared by every
-/// inventory rule that asks for them (a model several rules read, such as
-/// the NetworkPolicy model).
+/// Values computed once and shared by every rule that asks for them: per
+/// object for object rules (one evaluation several rules read, such as the
+/// Pod Security controls; [`ObjectCtx::memo`]), per scan for inventory rules
+/// (a model several rules read, such as the NetworkPolicy and RBAC models;
+/// [`Inventory::shared`]).
 #[derive(Default)]
-pub struct SharedMemo {
+pub struct Memo {
     slots: [OnceLock<(&'static str, Box<dyn Any + Send + Sync>)>; 8],
 }
 
-impl SharedMemo {
+impl Memo {
     /// The value under `key`, computed by `init` on first use. One key
     /// always holds one type.
     pub fn get_or_init<T: Any + Send + Sync>(
@@ -243,8 +204,8 @@ impl SharedMemo {
         }
         match (self.find(key), value) {
             (Some(v), _) => v,
-            // More keys than slots: the value is not shared, and lives as
-            // long as the process.
+            // More keys than slots (no rule comes close): the value is not
+            // shared, and lives as long as the process.
             (None, Some(v)) => {
                 let v: Box<dyn Any> = v;
                 Box::leak(v).downcast_ref::<T>().expect("boxed as T above")
@@ -276,12 +237,12 @@ impl Inventory {
             objects,
             retained,
             by_kind: OnceLock::new(),
-            shared: SharedMemo::default(),
+            shared: Memo::default(),
         }
     }
 
-    /// Values shared by the inventory rules of this scan (see [`SharedMemo`]).
-    pub fn shared(&self) -> &SharedMemo {
+    /// Values shared by the inventory rules of this scan (see [`Memo`]).
+    pub fn shared(&self) -> &Memo {
         &self.shared
     }
 
