@@ -22,7 +22,7 @@ use std::fmt;
 
 use kubefort_core::config::PssVersion;
 use kubefort_core::namespaces::NamespaceInfo;
-use kubefort_core::object::PodSpec;
+use kubefort_core::object::{ContainerKind, PodSpec};
 use kubefort_core::{Config, FieldPath, Node, ObjectCtx, Rule};
 
 pub mod allow_privilege_escalation;
@@ -655,23 +655,26 @@ impl<'a> Pod<'a> {
         meta: Option<&'a Node>,
         meta_path: FieldPath,
     ) -> Self {
-        let mut containers = Vec::new();
-        for field in ["initContainers", "containers", "ephemeralContainers"] {
-            let Some(list) = spec.get(field).and_then(Node::as_seq) else {
-                continue;
-            };
-            let list_path = spec_path.key(field);
-            for (i, c) in list.iter().enumerate() {
-                if c.as_map().is_none() {
-                    continue;
-                }
-                containers.push(Ctr {
-                    node: c,
-                    path: list_path.index(i),
-                    name: c.str_at("name").unwrap_or(""),
-                });
-            }
-        }
+        // Upstream visits init containers, then containers, then ephemeral ones.
+        let view = PodSpec {
+            node: spec,
+            path: spec_path.clone(),
+            metadata: meta,
+            metadata_path: meta_path.clone(),
+        };
+        let containers = view
+            .containers_of(&[
+                ContainerKind::Init,
+                ContainerKind::Container,
+                ContainerKind::Ephemeral,
+            ])
+            .into_iter()
+            .map(|c| Ctr {
+                node: c.node,
+                path: c.path,
+                name: c.name,
+            })
+            .collect();
         Pod {
             spec,
             spec_path,
