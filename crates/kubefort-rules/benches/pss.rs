@@ -7,34 +7,22 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use kubefort_core::source::{discover, read_source, Input, DEFAULT_MAX_FILE_SIZE};
 use kubefort_core::{select_rules, Config, Engine};
 
 fn corpus() -> Vec<(String, String)> {
     let root = std::env::var_os("CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if matches!(
-                p.extension().and_then(|x| x.to_str()),
-                Some("yaml" | "yml" | "json")
-            ) {
-                if let Ok(s) = std::fs::read_to_string(&p) {
-                    out.push((p.to_string_lossy().into_owned(), s));
-                }
-            }
-        }
-    }
-    out.sort();
-    out
+    let found = discover(&[Input::Path(root)], &Config::default());
+    found
+        .files
+        .iter()
+        .filter_map(|f| {
+            let text = read_source(f, DEFAULT_MAX_FILE_SIZE).ok()?;
+            Some((f.name.to_string(), text))
+        })
+        .collect()
 }
 
 fn engine(select: Option<&[&str]>, extend: &[&str], ignore: &[&str]) -> Engine {
