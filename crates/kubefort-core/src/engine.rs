@@ -222,6 +222,81 @@ impl Engine {
         v
     }
 
+    /// Make an [`Object`] of a JSON object that has no source text (one read
+    /// from the API server); `name` stands in for the file (the object's API
+    /// path). Fails when the value is not a single Kubernetes object.
+    pub fn object_from_json(
+        &self,
+        name: Arc<str>,
+        value: serde_json::Value,
+    ) -> Result<Object, String> {
+        let root = crate::value::Node::from_json(value);
+        let (root, id) = match extract(root) {
+            Extracted::Objects(mut objs) if objs.len() == 1 => objs.pop().expect("one object"),
+            Extracted::Objects(_) => return Err("a List, not one object".into()),
+            Extracted::NotAnObject(reason) => return Err(reason),
+            Extracted::Invalid { message, .. } => return Err(message),
+        };
+        let pod_specs = pod_spec_paths(&id, self.config.custom_pod_templates());
+        Ok(Object {
+            root,
+            id,
+            file: name,
+            doc_index: 0,
+            pod_specs,
+        })
+    }
+
+    /// Scan objects that are already in memory (read from the API server),
+    /// with the same rules, namespaces, suppressions and inventory checks as
+    /// [`Engine::scan`]. Every Namespace among them is known to the
+    /// namespaced rules from the start.
+    pub fn scan_objects(&self, objects: Vec<Object>) -> Report {
+        let retain = self.retained_kinds();
+        let mut scope = self.scope();
+        if self.needs_namespaces() {
+            for o in objects.iter().filter(|o| is_namespace(o)) {
+                if let Some(ns) = namespace_info(&o.file, &o.root) {
+                    scope.namespaces.insert(ns);
+                }
+            }
+        }
+        let outcomes: Vec<FileOutcome> = objects
+            .into_par_iter()
+            .fold(FileOutcome::default, |mut out, object| {
+                out.documents += 1;
+                self.check_object(&object, &scope, &mut out, Phase::All);
+                if retain.contains(object.id.kind.as_str()) {
+                    out.retained.push(Arc::new(object));
+                }
+                out
+            })
+            .collect();
+        self.finish(0, outcomes)
+    }
+
+    /// [`Engine::visit`] for objects already in memory: hand each to `visit`
+    /// (in parallel) and keep what it returns, in input order.
+    pub fn visit_objects<T: Send>(
+        &self,
+        objects: &[Object],
+        visit: &(dyn Fn(&Object, &ScanScope) -> Vec<T> + Sync),
+    ) -> Vec<T> {
+        let mut scope = self.scope();
+        for o in objects.iter().filter(|o| is_namespace(o)) {
+            if let Some(ns) = namespace_info(&o.file, &o.root) {
+                scope.namespaces.insert(ns);
+            }
+        }
+        objects
+            .par_iter()
+            .map(|o| visit(o, &scope))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
     fn scope(&self) -> ScanScope {
         ScanScope {
             enabled: self.rules.iter().map(|r| r.meta.name).collect(),
@@ -595,6 +670,10 @@ impl Engine {
             .sort_by(|a, b| (&a.location, &a.object).cmp(&(&b.location, &b.object)));
         report
     }
+}
+
+fn is_namespace(o: &Object) -> bool {
+    o.id.kind == "Namespace" && o.id.api_version == "v1"
 }
 
 fn location(file: &Arc<str>, pos: Pos) -> Location {

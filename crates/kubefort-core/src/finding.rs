@@ -91,11 +91,30 @@ impl fmt::Display for ObjectRef {
 }
 
 /// Where a finding or error stands in the input.
+///
+/// For a manifest, `file` is its path and `line`/`column` are 1-based. For
+/// an object read from the API server there is no source text: `file` is
+/// the object's API path (`/apis/apps/v1/namespaces/shop/deployments/web`,
+/// what `kubectl get --raw` accepts) and `line` and `column` are 0, which
+/// the JSON report leaves out.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Location {
     pub file: Arc<str>,
+    #[serde(skip_serializing_if = "is_zero")]
     pub line: u32,
+    #[serde(skip_serializing_if = "is_zero")]
     pub column: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Location {
+    /// Whether the location points into source text (it does not for live objects).
+    pub fn has_position(&self) -> bool {
+        self.line > 0
+    }
 }
 
 /// One problem found in one object.

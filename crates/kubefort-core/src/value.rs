@@ -165,6 +165,34 @@ impl Node {
         self.get(key)?.as_str()
     }
 
+    /// Build a tree from a JSON value that has no source text (an object read
+    /// from the API server): every position is [`Pos::default`] (line 0),
+    /// which the writers show as "no position".
+    pub fn from_json(value: serde_json::Value) -> Node {
+        use serde_json::Value as J;
+        let value = match value {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            J::String(s) => Value::String(s.into_boxed_str()),
+            J::Array(items) => Value::Seq(items.into_iter().map(Node::from_json).collect()),
+            J::Object(m) => Value::Map(Map {
+                entries: m
+                    .into_iter()
+                    .map(|(k, v)| Entry {
+                        key: k.into_boxed_str(),
+                        key_pos: Pos::default(),
+                        value: Node::from_json(v),
+                    })
+                    .collect(),
+            }),
+        };
+        Node::new(value, Pos::default())
+    }
+
     /// Convert to a `serde_json::Value` (positions are dropped).
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;

@@ -47,17 +47,18 @@ pub fn write(report: &Report, _opts: &WriteOptions) -> String {
             let worst = found.iter().map(|f| f.severity).max().expect("non-empty");
             let mut body = String::new();
             for f in &found {
+                let at = if f.location.has_position() {
+                    format!(
+                        "{}:{}:{}",
+                        f.location.file, f.location.line, f.location.column
+                    )
+                } else {
+                    f.location.file.to_string()
+                };
                 let _ = writeln!(
                     body,
-                    "{}:{}:{} [{}] {}: {}\n  path: {}\n  fix: {}",
-                    f.location.file,
-                    f.location.line,
-                    f.location.column,
-                    f.severity,
-                    f.rule,
-                    f.message,
-                    f.path,
-                    f.remediation
+                    "{} [{}] {}: {}\n  path: {}\n  fix: {}",
+                    at, f.severity, f.rule, f.message, f.path, f.remediation
                 );
             }
             let _ = write!(

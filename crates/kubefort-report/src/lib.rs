@@ -5,6 +5,7 @@ use kubefort_core::{Report, Severity};
 
 pub mod json;
 pub mod junit;
+pub mod policyreport;
 pub mod rules;
 pub mod sarif;
 mod stream;

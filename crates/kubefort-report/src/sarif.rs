@@ -51,6 +51,21 @@ pub fn file_uri(name: &str) -> String {
     out
 }
 
+/// The URI of an object read from the API server: its API path, as a
+/// relative reference (`/apis/apps/v1/namespaces/shop/deployments/web`).
+fn api_uri(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b':' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 fn fingerprint(f: &Finding) -> String {
     // FNV-1a over what identifies the finding, not where it is: it survives
     // lines moving.
@@ -117,15 +132,21 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     .copied()
     .collect::<Vec<_>>()
     .join("/");
+    // An object read from the API server has no region: its URI is its API path.
+    let physical = if f.location.has_position() {
+        json!({
+            "artifactLocation": {"uri": file_uri(&f.location.file)},
+            "region": {"startLine": f.location.line, "startColumn": f.location.column},
+        })
+    } else {
+        json!({"artifactLocation": {"uri": api_uri(&f.location.file)}})
+    };
     let mut r = json!({
         "ruleId": f.rule,
         "level": level(f.severity),
         "message": {"text": format!("{} ({}: {})", f.message, f.object, f.path)},
         "locations": [{
-            "physicalLocation": {
-                "artifactLocation": {"uri": file_uri(&f.location.file)},
-                "region": {"startLine": f.location.line, "startColumn": f.location.column},
-            },
+            "physicalLocation": physical,
             "logicalLocations": [{
                 "name": o.name.as_deref().unwrap_or(""),
                 "fullyQualifiedName": fqn,

@@ -42,7 +42,13 @@ pub fn write(report: &Report, opts: &WriteOptions) -> String {
             let _ = writeln!(out, "{}", p.wrap("1;4", &f.location.file));
             current = Some(&f.location.file);
         }
-        let pos = format!("{}:{}", f.location.line, f.location.column);
+        // Objects read from the API server have no source position: the
+        // heading names the object and the line below gives the field.
+        let pos = if f.location.has_position() {
+            format!("{}:{}", f.location.line, f.location.column)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
             "  {:>7}  {} {}  {}",
@@ -72,13 +78,19 @@ pub fn write(report: &Report, opts: &WriteOptions) -> String {
     }
     if opts.verbose && !report.suppressed.is_empty() {
         for f in &report.suppressed {
+            let at = if f.location.has_position() {
+                format!(
+                    "{}:{}:{}",
+                    f.location.file, f.location.line, f.location.column
+                )
+            } else {
+                f.location.file.to_string()
+            };
             let _ = writeln!(
                 out,
-                "{} {}:{}:{}: {} on {} ({})",
+                "{} {}: {} on {} ({})",
                 p.wrap("2", "suppressed:"),
-                f.location.file,
-                f.location.line,
-                f.location.column,
+                at,
                 f.rule,
                 f.object,
                 f.suppressed.as_deref().unwrap_or("")

@@ -14,6 +14,7 @@ use kubefort_core::source::{discover, Input};
 use kubefort_core::{select_rules, Engine, RuleMeta, Severity};
 use kubefort_report::WriteOptions;
 
+mod cluster_cmd;
 mod netpol_cmd;
 mod pss_cmd;
 mod rbac_cmd;
@@ -46,6 +47,8 @@ struct Cli {
 enum Command {
     /// Scan manifests: files, directories (recursively) or - for stdin
     Scan(ScanArgs),
+    /// Scan a live cluster through its API: every object the rules need, across all namespaces
+    Cluster(cluster_cmd::ClusterArgs),
     /// Pod Security report: per workload, the highest Pod Security Standards level it meets and what to change to reach restricted
     Pss(pss_cmd::PssArgs),
     /// NetworkPolicy analysis: which workloads and addresses can reach which; `netpol explain` says why
@@ -69,6 +72,8 @@ enum Format {
     Json,
     Sarif,
     Junit,
+    /// wgpolicyk8s.io/v1alpha2 PolicyReports (one per namespace) and a ClusterPolicyReport
+    Policyreport,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -90,6 +95,16 @@ struct ScanArgs {
     /// Files, directories or - (stdin); directories are searched for .yaml, .yml and .json
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<String>,
+    #[command(flatten)]
+    run: RunArgs,
+    /// Largest input file to read, in bytes [default: 33554432]
+    #[arg(long, value_name = "BYTES")]
+    max_file_size: Option<u64>,
+}
+
+/// What `scan` and `cluster` share: the rules, the configuration and the report.
+#[derive(clap::Args)]
+struct RunArgs {
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     format: Format,
@@ -117,9 +132,6 @@ struct ScanArgs {
     /// Ignore any configuration file
     #[arg(long)]
     no_config: bool,
-    /// Largest input file to read, in bytes [default: 33554432]
-    #[arg(long, value_name = "BYTES")]
-    max_file_size: Option<u64>,
     /// When to use colours in text output
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
@@ -146,6 +158,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Cluster(args) => cluster_cmd::run(args),
         Command::Pss(args) => pss_cmd::run(args),
         Command::Netpol(args) => netpol_cmd::run(args),
         Command::Rbac(args) => rbac_cmd::run(args),
@@ -214,10 +227,6 @@ fn usage_error(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_ERROR)
 }
 
-fn load_config(args: &ScanArgs) -> Result<Config, String> {
-    load_config_from(args.config.as_deref(), args.no_config)
-}
-
 /// The configuration: `--config FILE`, none with `--no-config`, else the
 /// file found upward from the working directory.
 fn load_config_from(file: Option<&std::path::Path>, no_config: bool) -> Result<Config, String> {
@@ -236,52 +245,52 @@ fn load_config_from(file: Option<&std::path::Path>, no_config: bool) -> Result<C
     }
 }
 
-fn scan(args: ScanArgs) -> ExitCode {
-    let config = match load_config(&args) {
-        Ok(c) => c,
-        Err(e) => return usage_error(format!("configuration: {e}")),
-    };
-    if let Some(v) = args
-        .pss_version
-        .as_deref()
-        .or(config.pss_version.as_deref())
-    {
-        if let Err(e) = parse_pss_version(v) {
-            return usage_error(e);
-        }
+/// The engine for `scan` and `cluster`: the configuration with the
+/// command line's selection applied, and the severity that fails the run.
+fn prepare(run: &RunArgs) -> Result<(Engine, Severity), ExitCode> {
+    let config = load_config_from(run.config.as_deref(), run.no_config)
+        .map_err(|e| usage_error(format!("configuration: {e}")))?;
+    if let Some(v) = run.pss_version.as_deref().or(config.pss_version.as_deref()) {
+        parse_pss_version(v).map_err(usage_error)?;
     }
-    let select: Option<Vec<String>> = args.select.clone().or_else(|| config.select.clone());
+    let select: Option<Vec<String>> = run.select.clone().or_else(|| config.select.clone());
     let extend: Vec<String> = config
         .extend_select
         .iter()
-        .chain(&args.extend_select)
+        .chain(&run.extend_select)
         .cloned()
         .collect();
-    let ignore: Vec<String> = config.ignore.iter().chain(&args.ignore).cloned().collect();
-    let rules = match select_rules(&kubefort_rules::all(), select.as_deref(), &extend, &ignore) {
-        Ok(r) => r,
-        Err(e) => return usage_error(e),
-    };
-    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
-    let inputs: Vec<Input> = args.paths.iter().map(|p| Input::parse(p)).collect();
-    let discovered = discover(&inputs, &config);
-
+    let ignore: Vec<String> = config.ignore.iter().chain(&run.ignore).cloned().collect();
+    let rules = select_rules(&kubefort_rules::all(), select.as_deref(), &extend, &ignore)
+        .map_err(usage_error)?;
+    let fail_on = run.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
     // The engine and the rules see the effective settings.
     let mut config = config;
     config.select = select;
     config.extend_select = extend;
-    if args.pss_version.is_some() {
-        config.pss_version = args.pss_version.clone();
+    if run.pss_version.is_some() {
+        config.pss_version = run.pss_version.clone();
     }
-    let mut engine = Engine::new(rules, config);
+    Ok((Engine::new(rules, config), fail_on))
+}
+
+/// Whether a progress bar may be drawn.
+fn progress_allowed(run: &RunArgs) -> bool {
+    !run.no_progress && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+}
+
+fn scan(args: ScanArgs) -> ExitCode {
+    let (mut engine, fail_on) = match prepare(&args.run) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
     if let Some(max) = args.max_file_size {
         engine = engine.with_max_file_size(max);
     }
+    let inputs: Vec<Input> = args.paths.iter().map(|p| Input::parse(p)).collect();
+    let discovered = discover(&inputs, engine.config());
 
-    let show_progress = !args.no_progress
-        && std::io::stderr().is_terminal()
-        && std::env::var_os("CI").is_none()
-        && discovered.files.len() > 1;
+    let show_progress = progress_allowed(&args.run) && discovered.files.len() > 1;
     let bar = ProgressBar::with_draw_target(
         Some(discovered.files.len() as u64),
         ProgressDrawTarget::hidden(),
@@ -307,9 +316,13 @@ fn scan(args: ScanArgs) -> ExitCode {
     report.errors.sort();
     report.skipped.extend(discovered.skipped);
     report.skipped.sort();
+    emit(&report, &args.run, fail_on)
+}
 
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color {
+/// Write the report where and how `run` says, and choose the exit code.
+fn emit(report: &kubefort_core::Report, run: &RunArgs, fail_on: Severity) -> ExitCode {
+    let to_terminal = run.output.is_none() && std::io::stdout().is_terminal();
+    let color = match run.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
@@ -319,24 +332,26 @@ fn scan(args: ScanArgs) -> ExitCode {
     let opts = WriteOptions {
         fail_on,
         color,
-        verbose: args.verbose,
+        verbose: run.verbose,
         tool_version: env!("CARGO_PKG_VERSION"),
     };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     // JSON and SARIF stream straight to their destination; text and JUnit
     // are small enough to render first.
     let render = |out: &mut dyn Write| -> std::io::Result<()> {
         let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-        match args.format {
-            Format::Text => out.write_all(kubefort_report::text::write(&report, &opts).as_bytes()),
-            Format::Json => kubefort_report::json::write_to(&report, &opts, &mut out),
-            Format::Sarif => kubefort_report::sarif::write_to(&report, &opts, &mut out),
-            Format::Junit => {
-                out.write_all(kubefort_report::junit::write(&report, &opts).as_bytes())
-            }
+        match run.format {
+            Format::Text => out.write_all(kubefort_report::text::write(report, &opts).as_bytes()),
+            Format::Json => kubefort_report::json::write_to(report, &opts, &mut out),
+            Format::Sarif => kubefort_report::sarif::write_to(report, &opts, &mut out),
+            Format::Junit => out.write_all(kubefort_report::junit::write(report, &opts).as_bytes()),
+            Format::Policyreport => kubefort_report::policyreport::write_to(report, now, &mut out),
         }?;
         out.flush()
     };
-    match &args.output {
+    match &run.output {
         Some(path) => {
             let written = std::fs::File::create(path).and_then(|mut f| render(&mut f));
             if let Err(e) = written {
@@ -344,7 +359,7 @@ fn scan(args: ScanArgs) -> ExitCode {
             }
             // The report went to a file; still tell a person at a terminal how it went.
             if std::io::stderr().is_terminal() {
-                let summary = kubefort_report::text::summary_line(&report, false);
+                let summary = kubefort_report::text::summary_line(report, false);
                 eprintln!(
                     "{} (report written to {})",
                     summary.trim_end(),
@@ -370,7 +385,7 @@ fn scan(args: ScanArgs) -> ExitCode {
     }
     if !report.errors.is_empty() {
         ExitCode::from(EXIT_ERROR)
-    } else if kubefort_report::fails(&report, fail_on) {
+    } else if kubefort_report::fails(report, fail_on) {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::from(EXIT_OK)

@@ -44,6 +44,11 @@ struct Inputs {
     /// Write the report to FILE instead of standard output
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Read the workloads, namespaces and policies from the cluster (kubeconfig context) instead of files
+    #[arg(long)]
+    cluster: bool,
+    #[command(flatten)]
+    connect: crate::cluster_cmd::ConnectArgs,
 }
 
 #[derive(clap::Args)]
@@ -56,7 +61,11 @@ pub struct NetpolArgs {
     #[command(subcommand)]
     command: Option<NetpolCommand>,
     /// Files, directories or - (stdin)
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
     paths: Vec<String>,
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value = "text")]
@@ -95,7 +104,11 @@ struct ExplainArgs {
     #[arg(long, short = 'f', value_enum, default_value = "text")]
     format: ExplainFormat,
     /// Files, directories or - (stdin)
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
     paths: Vec<String>,
     #[command(flatten)]
     inputs: Inputs,
@@ -109,19 +122,44 @@ fn parse_protocol(s: &str) -> Result<Protocol, String> {
 fn load(paths: &[String], inputs: &Inputs) -> Result<(Cluster, Vec<InputError>), ExitCode> {
     let config = load_config_from(inputs.config.as_deref(), inputs.no_config)
         .map_err(|e| usage_error(format!("configuration: {e}")))?;
-    let parsed: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
-    let discovered = discover(&parsed, &config);
     let engine = Engine::new(Vec::new(), config);
-    let visited = engine.visit(&discovered.files, false, &|object, _| {
+    let visit = |object: &kubefort_core::object::Object, _: &kubefort_core::ScanScope| {
         read_object(object).into_iter().collect()
-    });
-    let (cluster, invalid) = build(visited.items);
-    let mut errors = visited.errors;
-    errors.extend(discovered.errors);
+    };
+    let (items, mut errors) = if inputs.cluster {
+        let mut kinds: Vec<&str> = vec![
+            "Namespace",
+            "NetworkPolicy",
+            "Pod",
+            "Deployment",
+            "ReplicaSet",
+            "StatefulSet",
+            "DaemonSet",
+            "Job",
+            "CronJob",
+            "ReplicationController",
+        ];
+        let custom = engine.config().custom_pod_templates().to_vec();
+        kinds.extend(custom.iter().map(|c| c.kind.as_str()));
+        let (mut objects, errors) =
+            crate::cluster_cmd::inventory(&inputs.connect, &engine, &kinds)?;
+        // A Deployment's ReplicaSets and pods are the Deployment.
+        let owned = kubefort_cluster::Owned::index(&objects);
+        objects.retain(|o| owned.owner_of(&o.file).is_none());
+        (engine.visit_objects(&objects, &visit), errors)
+    } else {
+        let parsed: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
+        let discovered = discover(&parsed, engine.config());
+        let visited = engine.visit(&discovered.files, false, &visit);
+        let mut errors = visited.errors;
+        errors.extend(discovered.errors);
+        (visited.items, errors)
+    };
+    let (cluster, invalid) = build(items);
     errors.extend(invalid.into_iter().map(|i| InputError {
         file: i.file,
-        line: Some(i.pos.line),
-        column: Some(i.pos.column),
+        line: Some(i.pos.line).filter(|l| *l > 0),
+        column: Some(i.pos.column).filter(|_| i.pos.line > 0),
         message: i.message,
     }));
     errors.sort();

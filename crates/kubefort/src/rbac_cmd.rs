@@ -60,6 +60,11 @@ struct Common {
     /// Ignore any configuration file
     #[arg(long)]
     no_config: bool,
+    /// Read the RBAC objects from the cluster (kubeconfig context) instead of files
+    #[arg(long)]
+    cluster: bool,
+    #[command(flatten)]
+    connect: crate::cluster_cmd::ConnectArgs,
 }
 
 #[derive(clap::Args)]
@@ -83,8 +88,12 @@ struct RequestArgs {
 pub struct WhoCanArgs {
     #[command(flatten)]
     request: RequestArgs,
-    /// Files, directories or - (stdin) holding the RBAC objects
-    #[arg(required = true, value_name = "PATH")]
+    /// Files, directories or - (stdin) holding the RBAC objects (none with --cluster)
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
     paths: Vec<String>,
     #[command(flatten)]
     common: Common,
@@ -99,8 +108,12 @@ pub struct CanArgs {
     /// A group of the user (repeatable), as kubectl's --as-group; replaces a service account's own groups
     #[arg(long = "as-group", value_name = "GROUP")]
     as_group: Vec<String>,
-    /// Files, directories or - (stdin) holding the RBAC objects
-    #[arg(required = true, value_name = "PATH")]
+    /// Files, directories or - (stdin) holding the RBAC objects (none with --cluster)
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
     paths: Vec<String>,
     #[command(flatten)]
     common: Common,
@@ -113,8 +126,12 @@ pub struct ListArgs {
     /// A group of the user (repeatable), as kubectl's --as-group
     #[arg(long = "as-group", value_name = "GROUP")]
     as_group: Vec<String>,
-    /// Files, directories or - (stdin) holding the RBAC objects
-    #[arg(required = true, value_name = "PATH")]
+    /// Files, directories or - (stdin) holding the RBAC objects (none with --cluster)
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
     paths: Vec<String>,
     #[command(flatten)]
     common: Common,
@@ -131,8 +148,12 @@ pub struct PathsArgs {
     /// Where the paths lead: cluster-admin, or a user or service account
     #[arg(long, value_name = "TARGET", default_value = "cluster-admin")]
     to: String,
-    /// Files, directories or - (stdin) holding the RBAC objects
-    #[arg(required = true, value_name = "PATH")]
+    /// Files, directories or - (stdin) holding the RBAC objects (none with --cluster)
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
     paths: Vec<String>,
     #[command(flatten)]
     common: Common,
@@ -151,20 +172,31 @@ pub fn run(args: RbacArgs) -> ExitCode {
 fn load(paths: &[String], common: &Common) -> Result<(Model, Vec<InputError>), ExitCode> {
     let config = load_config_from(common.config.as_deref(), common.no_config)
         .map_err(|e| usage_error(format!("configuration: {e}")))?;
-    let inputs: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
-    let discovered = discover(&inputs, &config);
     let engine = Engine::new(Vec::new(), config);
-    let visited = engine.visit(&discovered.files, false, &|object, _| {
+    let visit = |object: &kubefort_core::object::Object, _: &kubefort_core::ScanScope| {
         let mut inv = RbacInventory::default();
         kubefort_rbac::load::add_object(&mut inv, object, 0);
         vec![inv]
-    });
+    };
+    let (parts, mut errors) = if common.cluster {
+        let (objects, errors) = crate::cluster_cmd::inventory(
+            &common.connect,
+            &engine,
+            &["ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding"],
+        )?;
+        (engine.visit_objects(&objects, &visit), errors)
+    } else {
+        let inputs: Vec<Input> = paths.iter().map(|p| Input::parse(p)).collect();
+        let discovered = discover(&inputs, engine.config());
+        let visited = engine.visit(&discovered.files, false, &visit);
+        let mut errors = visited.errors;
+        errors.extend(discovered.errors);
+        (visited.items, errors)
+    };
     let mut inv = RbacInventory::default();
-    for part in visited.items {
+    for part in parts {
         inv.extend(part);
     }
-    let mut errors = visited.errors;
-    errors.extend(discovered.errors);
     errors.sort();
     let opts = Options {
         builtin_roles: !common.no_builtin_roles,
