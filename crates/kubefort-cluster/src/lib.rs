@@ -27,7 +27,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub use connect::{connect, ConnectError, ConnectOptions, Connection};
-pub use owners::{fold_owned, Owned};
+pub use owners::{bootstrap_objects, fold_owned, suppress_bootstrap, Owned};
 
 /// A kind of object to list.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -132,3 +132,44 @@ pub fn fold_owned(report: &mut Report, owned: &Owned, custom: &[PodTemplatePath]
     });
     folded
 }
+
+/// The label the API server puts on the RBAC objects of its bootstrap policy.
+pub const BOOTSTRAP_LABEL: (&str, &str) = ("kubernetes.io/bootstrapping", "rbac-defaults");
+
+/// API paths of the objects of Kubernetes' bootstrap RBAC policy (the
+/// controllers' roles, `cluster-admin`, `system:*`), which every cluster
+/// has and its users cannot change for long: the API server reconciles them.
+pub fn bootstrap_objects(objects: &[Object]) -> HashSet<Arc<str>> {
+    objects
+        .iter()
+        .filter(|o| {
+            o.root
+                .get("metadata")
+                .and_then(|m| m.get("labels"))
+                .and_then(|l| l.str_at(BOOTSTRAP_LABEL.0))
+                == Some(BOOTSTRAP_LABEL.1)
+        })
+        .map(|o| o.file.clone())
+        .collect()
+}
+
+/// Move the findings on bootstrap objects to the suppressed ones, with the
+/// reason; returns how many.
+pub fn suppress_bootstrap(report: &mut Report, bootstrap: &HashSet<Arc<str>>) -> usize {
+    let (moved, kept): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut report.findings)
+        .into_iter()
+        .partition(|f| bootstrap.contains(&f.location.file));
+    report.findings = kept;
+    let n = moved.len();
+    for mut f in moved {
+        f.suppressed = Some(format!(
+            "part of Kubernetes' bootstrap RBAC policy ({}={}); --include-bootstrap reports it",
+            BOOTSTRAP_LABEL.0, BOOTSTRAP_LABEL.1
+        ));
+        report.suppressed.push(f);
+    }
+    report.suppressed.sort_by(|a, b| {
+        (&a.location, a.rule, &a.path, &a.message).cmp(&(&b.location, b.rule, &b.path, &b.message))
+    });
+    n
+}

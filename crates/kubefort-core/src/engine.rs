@@ -62,6 +62,28 @@ struct FileOutcome<T = ()> {
     namespaces: Vec<NamespaceInfo>,
     /// The namespaces of the file's objects that have pod specs.
     pod_namespaces: Vec<String>,
+    /// Objects with a `kubefort.io/ignore` annotation, for the findings
+    /// of inventory rules.
+    ignores: Vec<Ignore>,
+}
+
+/// An object's `kubefort.io/ignore` annotation.
+struct Ignore {
+    file: Arc<str>,
+    object: crate::finding::ObjectRef,
+    names: Vec<String>,
+    reason: String,
+}
+
+impl Ignore {
+    fn matches(&self, f: &Finding) -> bool {
+        f.location.file == self.file
+            && f.object == self.object
+            && self
+                .names
+                .iter()
+                .any(|n| n == f.rule || n == "all" || f.groups.contains(&n.as_str()))
+    }
 }
 
 impl<T> Default for FileOutcome<T> {
@@ -76,6 +98,7 @@ impl<T> Default for FileOutcome<T> {
             documents: 0,
             namespaces: Vec::new(),
             pod_namespaces: Vec::new(),
+            ignores: Vec::new(),
         }
     }
 }
@@ -583,22 +606,27 @@ impl Engine {
             }
         }
         if let Some(list) = object.annotation(IGNORE_ANNOTATION) {
-            let names: Vec<&str> = list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect();
-            let reason = object.annotation(IGNORE_REASON_ANNOTATION).map_or_else(
-                || format!("annotation {IGNORE_ANNOTATION}"),
-                |r| format!("{r} (annotation {IGNORE_ANNOTATION})"),
-            );
+            let ignore = Ignore {
+                file: object.file.clone(),
+                object: object.id.clone(),
+                names: list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                reason: object.annotation(IGNORE_REASON_ANNOTATION).map_or_else(
+                    || format!("annotation {IGNORE_ANNOTATION}"),
+                    |r| format!("{r} (annotation {IGNORE_ANNOTATION})"),
+                ),
+            };
             for f in &mut out.findings[start..] {
-                if names
-                    .iter()
-                    .any(|n| *n == f.rule || *n == "all" || f.groups.contains(n))
-                {
-                    f.suppressed = Some(reason.clone());
+                if ignore.matches(f) {
+                    f.suppressed = Some(ignore.reason.clone());
                 }
+            }
+            if all {
+                out.ignores.push(ignore);
             }
         }
         let root = FieldPath::root();
@@ -621,9 +649,11 @@ impl Engine {
         let mut entries = Vec::new();
         let mut retained = Vec::new();
         let mut findings = Vec::new();
+        let mut ignores = Vec::new();
         for o in outcomes {
             report.stats.documents += o.documents;
             findings.extend(o.findings);
+            ignores.extend(o.ignores);
             report.errors.extend(o.errors);
             report.skipped.extend(o.skipped);
             entries.extend(o.objects);
@@ -640,6 +670,13 @@ impl Engine {
             }
         }
         for mut f in findings {
+            if f.suppressed.is_none() && !ignores.is_empty() {
+                // Inventory rules report on objects they did not visit one by one.
+                f.suppressed = ignores
+                    .iter()
+                    .find(|i| i.matches(&f))
+                    .map(|i| i.reason.clone());
+            }
             if f.suppressed.is_none() {
                 f.suppressed = self.config.suppression_for(&f);
             }

@@ -159,20 +159,20 @@ fn summary(report: &Report, p: &Paint) -> String {
         .collect();
     affected.sort();
     affected.dedup();
+    // Objects read from a cluster come from no file.
+    let files = if report.stats.files == 0 && report.stats.objects > 0 {
+        String::new()
+    } else {
+        format!(", {} scanned", plural(report.stats.files, "file"))
+    };
     if n == 0 {
-        let _ = write!(
-            s,
-            " in {}, {} scanned",
-            plural(report.stats.objects, "object"),
-            plural(report.stats.files, "file")
-        );
+        let _ = write!(s, " in {}{files}", plural(report.stats.objects, "object"));
     } else {
         let _ = write!(
             s,
-            " in {} of {}, {} scanned",
+            " in {} of {}{files}",
             affected.len(),
             plural(report.stats.objects, "object"),
-            plural(report.stats.files, "file")
         );
     }
     if !report.suppressed.is_empty() {

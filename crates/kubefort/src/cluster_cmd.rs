@@ -36,6 +36,10 @@ pub struct ClusterArgs {
     /// Also write the results into the cluster as PolicyReports (server-side apply)
     #[arg(long)]
     apply_reports: bool,
+    /// Also report findings on Kubernetes' own bootstrap RBAC objects (labelled
+    /// kubernetes.io/bootstrapping=rbac-defaults); by default they are counted as suppressed
+    #[arg(long)]
+    include_bootstrap: bool,
     /// Objects per list request
     #[arg(long, value_name = "N", default_value = "500", value_parser = clap::value_parser!(u32).range(1..))]
     page_size: u32,
@@ -159,8 +163,12 @@ pub fn run(args: ClusterArgs) -> ExitCode {
         live_objects(&rt, &conn, &engine, &opts, progress_allowed(&args.run));
     let objects = std::mem::take(&mut collection.objects);
     let nobjects = objects.len();
+    let bootstrap = kubefort_cluster::bootstrap_objects(&objects);
     let mut report = engine.scan_objects(objects);
     fold_owned(&mut report, &collection.owned, &custom);
+    if !args.include_bootstrap {
+        kubefort_cluster::suppress_bootstrap(&mut report, &bootstrap);
+    }
     report.errors.extend(errors);
     report.errors.sort();
     let source: std::sync::Arc<str> = conn.server.as_str().into();

@@ -625,3 +625,26 @@ fn unreachable_server_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
 }
+
+#[test]
+fn the_deployment_manifests_scan_clean() {
+    // The reader role's `list secrets` is suppressed by its annotation,
+    // although the finding comes from an inventory rule.
+    let out = kubefort(&[
+        "scan",
+        "deploy/cluster",
+        "deploy/crds",
+        "--no-config",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report = json_of(&out);
+    assert_eq!(report["summary"]["findings"], 0);
+    assert_eq!(report["summary"]["suppressed"], 1);
+}
