@@ -253,10 +253,20 @@ async fn subject_access_reviews_agree_with_kubefort() {
         &Options::default(),
     );
 
+    // The same setup read from the cluster, as `kubefort rbac --cluster`
+    // reads it: the API server's bootstrap roles and bindings included, so
+    // requests that only those allow (discovery, self reviews) agree too.
+    let live = live_model(&env).await;
+
     let reviews: Api<SubjectAccessReview> = Api::all(client.clone());
     let (mut allowed, mut compared, mut wrong) = (0, 0, Vec::new());
-    for _ in 0..2000 {
-        let (user, req) = request(&mut rng);
+    let mut live_wrong = Vec::new();
+    for i in 0..2200 {
+        let (user, req) = if i < 2000 {
+            request(&mut rng)
+        } else {
+            bootstrap_request(&mut rng)
+        };
         let sar: SubjectAccessReview =
             serde_json::from_value(req.subject_access_review(&user)).unwrap();
         let answer = reviews
@@ -264,6 +274,16 @@ async fn subject_access_reviews_agree_with_kubefort() {
             .await
             .unwrap_or_else(|e| panic!("SubjectAccessReview: {e}"));
         let server = answer.status.map(|s| s.allowed).unwrap_or(false);
+        let from_live = live.authorize(&user, &req).allowed;
+        if server != from_live {
+            live_wrong.push(format!(
+                "{} {:?} {req:?}: API server {server}, kubefort (live) {from_live}",
+                user.name, user.groups
+            ));
+        }
+        if i >= 2000 {
+            continue;
+        }
         let ours = model.authorize(&user, &req).allowed;
         compared += 1;
         allowed += usize::from(server);
@@ -288,4 +308,74 @@ async fn subject_access_reviews_agree_with_kubefort() {
         wrong.len(),
         wrong.join("\n")
     );
+    assert!(
+        live_wrong.is_empty(),
+        "{} of 2200 disagree with the live inventory:\n{}",
+        live_wrong.len(),
+        live_wrong.join("\n")
+    );
+}
+
+/// The RBAC model of everything the API server stores, read through
+/// kubefort-cluster; no built-in role copies.
+async fn live_model(env: &TestEnv) -> Model {
+    let conn = kubefort_cluster::connect(&kubefort_cluster::ConnectOptions {
+        kubeconfig: Some(env.kubeconfig.clone()),
+        context: None,
+    })
+    .await
+    .expect("connects");
+    let engine = kubefort_core::Engine::new(Vec::new(), Default::default());
+    let opts = kubefort_cluster::CollectOptions {
+        kinds: ["ClusterRole", "Role", "ClusterRoleBinding", "RoleBinding"]
+            .map(String::from)
+            .to_vec(),
+        ..Default::default()
+    };
+    let convert =
+        |path: std::sync::Arc<str>, v: serde_json::Value| engine.object_from_json(path, v);
+    let collection = kubefort_cluster::collect(&conn, &opts, &convert, &|_, _| {}).await;
+    assert!(
+        collection.unreadable.is_empty(),
+        "{:?}",
+        collection.unreadable
+    );
+    let mut inv = kubefort_rbac::RbacInventory::default();
+    for o in &collection.objects {
+        kubefort_rbac::load::add_object(&mut inv, o, 0);
+    }
+    Model::build(
+        inv,
+        &Options {
+            builtin_roles: false,
+        },
+    )
+}
+
+/// Requests that only the API server's bootstrap bindings allow or deny.
+fn bootstrap_request(rng: &mut Rng) -> (UserInfo, Request) {
+    let user = UserInfo::impersonated(rng.pick::<&str>(USERS), &[]);
+    let req = match rng.next() % 6 {
+        0 => Request::non_resource(
+            "get",
+            rng.pick::<&str>(&[
+                "/api",
+                "/apis",
+                "/version",
+                "/healthz",
+                "/livez",
+                "/readyz",
+                "/openapi/v2",
+            ]),
+        ),
+        1 => Request::non_resource(
+            "get",
+            rng.pick::<&str>(&["/metrics", "/logs", "/debug/pprof/"]),
+        ),
+        2 => Request::resource("create", "authorization.k8s.io", "selfsubjectaccessreviews"),
+        3 => Request::resource("create", "authorization.k8s.io", "selfsubjectrulesreviews"),
+        4 => Request::resource("create", "authentication.k8s.io", "selfsubjectreviews"),
+        _ => Request::resource("get", "", "namespaces").named("kube-system"),
+    };
+    (user, req)
 }

@@ -198,8 +198,9 @@ fn load(paths: &[String], common: &Common) -> Result<(Model, Vec<InputError>), E
         inv.extend(part);
     }
     errors.sort();
+    // A live cluster holds its own bootstrap roles.
     let opts = Options {
-        builtin_roles: !common.no_builtin_roles,
+        builtin_roles: !common.no_builtin_roles && !common.cluster,
     };
     Ok((Model::build(inv, &opts), errors))
 }

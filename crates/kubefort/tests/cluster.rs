@@ -648,3 +648,54 @@ fn the_deployment_manifests_scan_clean() {
     assert_eq!(report["summary"]["findings"], 0);
     assert_eq!(report["summary"]["suppressed"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_credentials_and_untrusted_certificates_are_clear_errors() {
+    let env = start().await;
+    let admin = std::fs::read_to_string(&env.kubeconfig).unwrap();
+    let field = |name: &str| {
+        admin
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
+            .unwrap()
+            .to_string()
+    };
+    let (ca, client_cert) = (
+        field("certificate-authority-data"),
+        field("client-certificate-data"),
+    );
+    let kubeconfig = |cluster: &str, user: &str| {
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {}\n{cluster}users:\n- name: u\n  user:\n{user}contexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n",
+            env.url
+        )
+    };
+    let run = |text: String| {
+        let path = env.dir().join(format!("kc-{}", text.len()));
+        std::fs::write(&path, text).unwrap();
+        let out = kubefort(&[
+            "cluster",
+            "--kubeconfig",
+            path.to_str().unwrap(),
+            "--no-config",
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    // A token the server does not know: 401.
+    let err = run(kubeconfig(
+        &format!("    certificate-authority-data: {ca}\n"),
+        "    token: expired-or-unknown\n",
+    ));
+    assert!(
+        err.contains("refused the credentials (401 Unauthorized)"),
+        "{err}"
+    );
+    // The kubeconfig trusts a certificate that did not sign the server's.
+    let err = run(kubeconfig(
+        &format!("    certificate-authority-data: {client_cert}\n"),
+        "    token: whatever\n",
+    ));
+    assert!(err.contains("TLS with"), "{err}");
+    assert!(err.contains("certificate"), "{err}");
+}
