@@ -200,8 +200,9 @@ limit for its role: any permission bit outside the limit is flagged.
 | kubelet client CA file | 4.1.7 | 644 |
 | kubelet config.yaml | 4.1.9 | 600 |
 
-Keys, kubeconfigs and pod manifests findings are high; certificate, CNI and
-service files low.
+A finding is high when group or others may write the file, or may read a
+secret (keys, kubeconfigs, the etcd data); otherwise (read access to a
+manifest, a certificate, a configuration file) it is low.
 
 ## Why it matters
 A kubeconfig or key readable by another local user is a cluster credential
@@ -233,9 +234,16 @@ spec:
         let Ok(mode) = u32::from_str_radix(mode.trim_start_matches("0o"), 8) else { return };
         let extra = mode & 0o7777 & !limit;
         if extra != 0 {
-            let severity = match role.name {
-                "pki-cert" | "cni-config" | "kubelet-service" | "kubelet-client-ca" => kubefort_core::Severity::Low,
-                _ => kubefort_core::Severity::High,
+            // Others may write it, or read a secret: high; else low.
+            let secret = matches!(
+                role.name,
+                "pki-key" | "admin-kubeconfig" | "scheduler-kubeconfig" | "controller-manager-kubeconfig"
+                    | "proxy-kubeconfig" | "kubelet-kubeconfig" | "etcd-data-dir"
+            );
+            let severity = if extra & 0o022 != 0 || secret {
+                kubefort_core::Severity::High
+            } else {
+                kubefort_core::Severity::Low
             };
             ctx.report_with(severity, FieldPath::root().keys("spec.mode"), format!(
                 "CIS {id}: {} {name} has mode {mode:04o}; at most {limit:04o} is allowed (extra bits {extra:04o})",
