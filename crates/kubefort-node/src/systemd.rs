@@ -98,11 +98,9 @@ fn logical_lines(text: &str) -> Vec<(Vec<(usize, Pos)>, String)> {
         if !cur.is_empty() {
             cur.push(' ');
         }
-        let mut col = 1;
-        for c in body.chars() {
+        for (col, c) in (1..).zip(body.chars()) {
             map.push((cur.len(), Pos::new(line, col)));
             cur.push(c);
-            col += 1;
         }
         if !cont {
             out.push((std::mem::take(&mut map), std::mem::take(&mut cur)));
@@ -235,6 +233,9 @@ fn read_env_file(shown: &Arc<str>, text: &str) -> Vec<(String, Val)> {
     out
 }
 
+/// The last `ExecStart=`: its file, character positions, line and where its value starts.
+type ExecLine = (Arc<str>, Vec<(usize, Pos)>, String, usize);
+
 /// Read the kubelet service under `root`: the unit from the first of
 /// `dirs` that has `kubelet.service`, drop-ins from all of them.
 pub fn read_service(root: &Path, dirs: &[String], show: &dyn Fn(&Path) -> Arc<str>) -> Service {
@@ -271,7 +272,7 @@ pub fn read_service(root: &Path, dirs: &[String], show: &dyn Fn(&Path) -> Arc<st
 
     let mut env: HashMap<String, Val> = HashMap::new();
     let mut env_files: Vec<(PathBuf, bool)> = Vec::new();
-    let mut exec: Option<(Arc<str>, Vec<(usize, Pos)>, String, usize)> = None;
+    let mut exec: Option<ExecLine> = None;
     for f in &files {
         let text = match std::fs::read_to_string(f) {
             Ok(t) => t,

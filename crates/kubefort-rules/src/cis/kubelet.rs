@@ -120,7 +120,7 @@ impl Value<'_> {
     /// A list: comma-separated for a flag, a sequence of strings in the file.
     pub fn as_list(&self) -> Vec<String> {
         match self {
-            Value::Text(t) if t.is_empty() => Vec::new(),
+            Value::Text("") => Vec::new(),
             Value::Text(t) => t.split(',').map(str::to_string).collect(),
             Value::Node(n) => n
                 .as_seq()
