@@ -33,7 +33,12 @@ fn kubeadm_node_fails_with_findings_in_every_format() {
     let d = laid_out(Layout::Kubeadm);
     let r = root_arg(&d);
     let out = node(d.path(), &["--root", &r, "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let findings = v["findings"].as_array().unwrap();
     let f = findings
@@ -42,13 +47,19 @@ fn kubeadm_node_fails_with_findings_in_every_format() {
         .expect("finding");
     assert_eq!(f["location"]["line"], 13);
     assert_eq!(f["path"], "spec.containers[0].command");
-    assert!(f["location"]["file"].as_str().unwrap().ends_with("etc/kubernetes/manifests/kube-apiserver.yaml"));
+    assert!(f["location"]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("etc/kubernetes/manifests/kube-apiserver.yaml"));
     assert!(findings.iter().all(|f| f["groups"][0] == "cis"));
 
     let sarif = node(d.path(), &["--root", &r, "--format", "sarif"]);
     assert_eq!(sarif.status.code(), Some(1));
     let s: Value = serde_json::from_slice(&sarif.stdout).unwrap();
-    assert_eq!(s["runs"][0]["results"].as_array().unwrap().len(), findings.len());
+    assert_eq!(
+        s["runs"][0]["results"].as_array().unwrap().len(),
+        findings.len()
+    );
 
     let junit = node(d.path(), &["--root", &r, "--format", "junit"]);
     assert_eq!(junit.status.code(), Some(1));
@@ -69,7 +80,12 @@ fn hardened_node_passes() {
         args.extend(["--ignore", "node-file-ownership"]);
     }
     let out = node(d.path(), &args);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("No findings"));
 }
 
@@ -77,13 +93,32 @@ fn hardened_node_passes() {
 fn selection_and_configured_paths() {
     let d = laid_out(Layout::Kubeadm);
     let r = root_arg(&d);
-    let out = node(d.path(), &["--root", &r, "--select", "node-file-ownership", "--format", "json"]);
+    let out = node(
+        d.path(),
+        &[
+            "--root",
+            &r,
+            "--select",
+            "node-file-ownership",
+            "--format",
+            "json",
+        ],
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rules: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
     assert_eq!(rules, ["node-file-ownership"]);
 
     // Paths from the configuration file.
-    std::fs::rename(d.path().join("etc/kubernetes/manifests"), d.path().join("etc/kubernetes/static")).unwrap();
+    std::fs::rename(
+        d.path().join("etc/kubernetes/manifests"),
+        d.path().join("etc/kubernetes/static"),
+    )
+    .unwrap();
     std::fs::write(
         d.path().join("node.yaml"),
         "node:\n  manifests-dir: /etc/kubernetes/static\n",
@@ -91,15 +126,44 @@ fn selection_and_configured_paths() {
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_kubefort"))
         .current_dir(d.path())
-        .args(["node", "--root", &r, "--config", "node.yaml", "--format", "json"])
+        .args([
+            "node",
+            "--root",
+            &r,
+            "--config",
+            "node.yaml",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["location"]["file"].as_str().unwrap().contains("/static/kube-apiserver.yaml")));
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["location"]["file"]
+            .as_str()
+            .unwrap()
+            .contains("/static/kube-apiserver.yaml")));
     // And from the command line, which wins.
-    let out = node(d.path(), &["--root", &r, "--manifests-dir", "/nowhere", "--format", "json"]);
+    let out = node(
+        d.path(),
+        &[
+            "--root",
+            &r,
+            "--manifests-dir",
+            "/nowhere",
+            "--format",
+            "json",
+        ],
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(!v["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "apiserver-anonymous-auth"));
+    assert!(!v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"] == "apiserver-anonymous-auth"));
 }
 
 #[test]
@@ -123,7 +187,11 @@ fn empty_and_missing_roots() {
 fn unreadable_input_exits_2_with_findings_still_reported() {
     let d = laid_out(Layout::Kubeadm);
     let r = root_arg(&d);
-    std::fs::write(d.path().join("etc/kubernetes/manifests/broken.yaml"), "kind: Pod\nspec: [\n").unwrap();
+    std::fs::write(
+        d.path().join("etc/kubernetes/manifests/broken.yaml"),
+        "kind: Pod\nspec: [\n",
+    )
+    .unwrap();
     let out = node(d.path(), &["--root", &r, "--format", "json"]);
     assert_eq!(out.status.code(), Some(2));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
