@@ -32,7 +32,7 @@ use kubefort_core::finding::ScannedObject;
 use kubefort_core::namespaces::Namespaces;
 use kubefort_core::object::{extract, pod_spec_paths, Extracted, Object};
 use kubefort_core::rule::{Memo, ScanScope};
-use kubefort_core::source::SourceFile;
+use kubefort_core::source::{read_source, SourceFile, DEFAULT_MAX_FILE_SIZE};
 use kubefort_core::value::{Entry, Map};
 use kubefort_core::yaml::{load_str, Limits};
 use kubefort_core::{
@@ -265,14 +265,15 @@ fn id_names(path: &Path) -> HashMap<u32, String> {
 
 /// Parse a YAML file into its objects; errors are recorded.
 fn objects_of(ctx: &mut Ctx<'_>, path: &Path) -> Vec<Object> {
-    let text = match std::fs::read(path) {
-        Ok(b) => match kubefort_core::source::decode(b) {
-            Ok(t) => t,
-            Err(_) => return Vec::new(),
-        },
-        Err(_) => return Vec::new(),
-    };
+    // Errors are the engine's to report when it scans the same file.
     let shown = ctx.show(path);
+    let src = SourceFile {
+        name: shown.clone(),
+        path: Some(path.to_path_buf()),
+    };
+    let Ok(text) = read_source(&src, DEFAULT_MAX_FILE_SIZE) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for doc in load_str(&text, &Limits::default()).into_iter().flatten() {
         if let Extracted::Objects(objs) = extract(doc.root) {
@@ -498,8 +499,12 @@ fn kubelet_of(ctx: &mut Ctx<'_>, p: &NodePaths, kdir: &str) {
         let f = ctx.under(cp);
         if ctx.file(&f, "kubelet-config") {
             let shown = ctx.show(&f);
-            match std::fs::read(&f).map(kubefort_core::source::decode) {
-                Ok(Ok(text)) => {
+            let src = SourceFile {
+                name: shown.clone(),
+                path: Some(f.clone()),
+            };
+            match read_source(&src, DEFAULT_MAX_FILE_SIZE) {
+                Ok(text) => {
                     for d in load_str(&text, &Limits::default()) {
                         match d {
                             Ok(d) if d.root.as_map().is_some() => {
@@ -511,8 +516,7 @@ fn kubelet_of(ctx: &mut Ctx<'_>, p: &NodePaths, kdir: &str) {
                         }
                     }
                 }
-                Ok(Err((line, msg))) => ctx.error(&f, line.map(|l| Pos::new(l, 1)), msg),
-                Err(e) => ctx.error(&f, None, format!("cannot read: {e}")),
+                Err(e) => ctx.out.errors.push(e),
             }
         } else if svc.args.is_some() {
             ctx.error(

@@ -233,6 +233,24 @@ fn read_env_file(shown: &Arc<str>, text: &str) -> Vec<(String, Val)> {
     out
 }
 
+/// Largest unit or environment file read (systemd's own limit on a unit
+/// file's line is far smaller; real ones are a few hundred bytes).
+pub const MAX_FILE_SIZE: u64 = 1 << 20;
+
+/// Read a unit or environment file, refusing oversized ones.
+fn read_limited(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    let mut text = String::new();
+    f.take(MAX_FILE_SIZE + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_FILE_SIZE {
+        return Err(std::io::Error::other(format!(
+            "larger than {MAX_FILE_SIZE} bytes: not a unit or environment file"
+        )));
+    }
+    Ok(text)
+}
+
 /// The last `ExecStart=`: its file, character positions, line and where its value starts.
 type ExecLine = (Arc<str>, Vec<(usize, Pos)>, String, usize);
 
@@ -274,7 +292,7 @@ pub fn read_service(root: &Path, dirs: &[String], show: &dyn Fn(&Path) -> Arc<st
     let mut env_files: Vec<(PathBuf, bool)> = Vec::new();
     let mut exec: Option<ExecLine> = None;
     for f in &files {
-        let text = match std::fs::read_to_string(f) {
+        let text = match read_limited(f) {
             Ok(t) => t,
             Err(e) => {
                 svc.errors.push((f.clone(), e.to_string()));
@@ -332,7 +350,7 @@ pub fn read_service(root: &Path, dirs: &[String], show: &dyn Fn(&Path) -> Arc<st
         }
     }
     for (p, optional) in env_files {
-        match std::fs::read_to_string(&p) {
+        match read_limited(&p) {
             Ok(text) => {
                 let shown = show(&p);
                 for (k, v) in read_env_file(&shown, &text) {

@@ -458,3 +458,44 @@ fn broken_files_are_errors_naming_file_and_line() {
         "{errs:#?}"
     );
 }
+
+#[test]
+fn hostile_inputs_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    layout::write(root, Layout::Hardened).unwrap();
+    // A symbolic-link loop and deep nesting in the PKI directory.
+    std::os::unix::fs::symlink(
+        root.join("etc/kubernetes/pki"),
+        root.join("etc/kubernetes/pki/loop"),
+    )
+    .unwrap();
+    let mut deep = root.join("etc/kubernetes/pki");
+    for i in 0..40 {
+        deep = deep.join(format!("d{i}"));
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    // A kubelet configuration far larger than any real one (sparse).
+    let f = std::fs::File::options()
+        .write(true)
+        .open(root.join("var/lib/kubelet/config.yaml"))
+        .unwrap();
+    f.set_len(64 << 20).unwrap();
+    let started = std::time::Instant::now();
+    let (c, report) = node(root);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(c.found.iter().filter(|f| f.role == "pki-dir").count() < 20);
+    let errs: Vec<String> = report
+        .errors
+        .iter()
+        .map(|e| format!("{}: {}", e.file, e.message))
+        .collect();
+    assert!(
+        errs.iter()
+            .any(
+                |e| e.contains("var/lib/kubelet/config.yaml") && e.contains("max-file-size")
+                    || e.contains("var/lib/kubelet/config.yaml") && e.contains("larger")
+            ),
+        "{errs:#?}"
+    );
+}

@@ -45,15 +45,21 @@ impl Component {
     }
 
     /// The component a program name runs (`kube-apiserver`,
-    /// `/usr/local/bin/kube-apiserver`, hyperkube's `apiserver`).
-    fn from_program(name: &str) -> Option<Component> {
+    /// `/usr/local/bin/kube-apiserver`). hyperkube's subcommands may also
+    /// be the short names (`apiserver`); as programs those are other
+    /// projects' servers, not Kubernetes components.
+    fn from_program(name: &str, hyperkube: bool) -> Option<Component> {
         let base = name.rsplit('/').next().unwrap_or(name);
         Some(match base {
-            "kube-apiserver" | "apiserver" => Component::ApiServer,
-            "kube-controller-manager" | "controller-manager" => Component::ControllerManager,
-            "kube-scheduler" | "scheduler" => Component::Scheduler,
-            "etcd" => Component::Etcd,
-            "kube-proxy" | "proxy" => Component::Proxy,
+            "kube-apiserver" => Component::ApiServer,
+            "kube-controller-manager" => Component::ControllerManager,
+            "kube-scheduler" => Component::Scheduler,
+            "etcd" if !hyperkube => Component::Etcd,
+            "kube-proxy" => Component::Proxy,
+            "apiserver" if hyperkube => Component::ApiServer,
+            "controller-manager" if hyperkube => Component::ControllerManager,
+            "scheduler" if hyperkube => Component::Scheduler,
+            "proxy" if hyperkube => Component::Proxy,
             _ => return None,
         })
     }
@@ -272,9 +278,9 @@ pub fn command_line(c: &Container<'_>) -> Option<CommandLine> {
         let first = cmd.first()?.text;
         let base = first.rsplit('/').next().unwrap_or(first);
         if base == "hyperkube" {
-            (Component::from_program(cmd.get(1)?.text)?, 2)
+            (Component::from_program(cmd.get(1)?.text, true)?, 2)
         } else {
-            (Component::from_program(first)?, 1)
+            (Component::from_program(first, false)?, 1)
         }
     } else {
         (Component::from_image(c.node.str_at("image")?)?, 0)
