@@ -36,7 +36,8 @@ use kubefort_core::source::{read_source, SourceFile, DEFAULT_MAX_FILE_SIZE};
 use kubefort_core::value::{Entry, Map};
 use kubefort_core::yaml::{load_str, Limits};
 use kubefort_core::{
-    Check, Engine, Finding, InputError, Location, Node, ObjectCtx, ObjectRef, Pos, Report, Value,
+    Check, Engine, Finding, InputError, Location, Node, ObjectCtx, ObjectRef, Pos, Report,
+    SkipLevel, Skipped, Value,
 };
 use kubefort_rules::cis::flags::{command_lines, Component};
 use kubefort_rules::cis::{kubelet, node_files};
@@ -88,6 +89,8 @@ pub struct Collected {
     /// Files with a CIS role (for the notes and tests).
     pub found: Vec<Found>,
     pub errors: Vec<InputError>,
+    /// What was found but not checked, and why.
+    pub skipped: Vec<Skipped>,
     /// Places looked at and not found.
     pub missing: Vec<String>,
 }
@@ -526,6 +529,15 @@ fn kubelet_of(ctx: &mut Ctx<'_>, p: &NodePaths, kdir: &str) {
             );
         }
     }
+    if let Some(d) = flag("config-dir") {
+        let dir = ctx.under(&d);
+        ctx.out.skipped.push(Skipped {
+            file: ctx.show(&dir),
+            line: None,
+            level: SkipLevel::Warning,
+            reason: "kubelet configuration drop-ins (--config-dir) are not read: settings made there are not checked".into(),
+        });
+    }
     let kubeconfig = flag("kubeconfig")
         .unwrap_or_else(|| format!("{}/kubelet.conf", kdir.trim_end_matches('/')));
     let kc = ctx.under(&kubeconfig);
@@ -689,6 +701,8 @@ pub fn check(engine: &Engine, collected: Collected) -> Report {
     report.findings.dedup();
     report.suppressed.sort_by(order);
     report.errors.extend(collected.errors);
+    report.skipped.extend(collected.skipped);
+    report.skipped.sort();
     report.errors.sort();
     report.errors.dedup();
     report

@@ -499,3 +499,21 @@ fn hostile_inputs_are_bounded() {
         "{errs:#?}"
     );
 }
+
+#[test]
+fn kubelet_drop_in_directories_are_said_to_be_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    layout::write(root, Layout::Hardened).unwrap();
+    std::fs::write(
+        root.join("var/lib/kubelet/kubeadm-flags.env"),
+        "KUBELET_KUBEADM_ARGS=\"--config-dir=/etc/kubernetes/kubelet.conf.d\"\n",
+    )
+    .unwrap();
+    let (_, report) = node(root);
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert!(report.skipped[0]
+        .file
+        .ends_with("etc/kubernetes/kubelet.conf.d"));
+    assert!(report.findings.is_empty() || !layout::can_chown(root));
+}
