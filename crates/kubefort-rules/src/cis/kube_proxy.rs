@@ -30,7 +30,9 @@ pub static METRICS_BIND_ADDRESS: Rule = cis_rule! {
     docs: r#"## What it does
 CIS 4.3.1. Flags a `KubeProxyConfiguration` whose `metricsBindAddress` is not
 a loopback address, and kube-proxy containers whose `--metrics-bind-address`
-is not (the flag overrides the file). An empty or absent value is the
+is not (the flag overrides the file). A `KubeProxyConfiguration` written in
+a ConfigMap (kubeadm's `kube-system/kube-proxy`, key `config.conf`) is
+checked too, reported at its data key. An empty or absent value is the
 default, `127.0.0.1:10249`.
 
 ## Why it matters
@@ -49,6 +51,19 @@ Leave the default, and scrape through a local agent.
 "#,
     references: &[CIS_REF, "https://kubernetes.io/docs/reference/config-api/kube-proxy-config.v1alpha1/"],
     check: |ctx| {
+        if ctx.object.id.kind == "ConfigMap" && ctx.object.id.api_version == "v1" {
+            let root = &ctx.object.root;
+            for (key, cfg) in super::kubelet::embedded(root, "kubeproxy.config.k8s.io", "KubeProxyConfiguration") {
+                if let Some(a) = cfg.str_at("metricsBindAddress") {
+                    if !a.is_empty() && !loopback_address(a) {
+                        let at = FieldPath::root().key("data").key(&key);
+                        ctx.report(at.clone(), format!(
+                            "CIS 4.3.1: metrics are served without authentication on {a} (metricsBindAddress in the KubeProxyConfiguration of {at})"));
+                    }
+                }
+            }
+            return;
+        }
         if is_kind(ctx, &["kubeproxy.config.k8s.io"], "KubeProxyConfiguration") {
             if let Some(a) = ctx.object.root.str_at("metricsBindAddress") {
                 if !a.is_empty() && !loopback_address(a) {

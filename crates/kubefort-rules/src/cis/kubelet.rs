@@ -11,6 +11,10 @@
 //! which answers with the effective value of a setting and where it comes
 //! from.
 //!
+//! A `KubeletConfiguration` written in a ConfigMap (kubeadm's
+//! `kube-system/kubelet-config`, key `kubelet`) is checked as a file,
+//! reported at its data key.
+//!
 //! `kubefort node` describes a node's kubelet as a `Kubelet` object
 //! (`node.kubefort.io/v1`) whose `spec.args` is the command line, word by
 //! word (each word keeps the line and column of the unit or environment file
@@ -260,6 +264,9 @@ pub const NODE_KIND: &str = "Kubelet";
 /// Run a kubelet check over a `KubeletConfiguration` object or a node's
 /// `Kubelet` description.
 fn object_check(ctx: &mut ObjectCtx<'_>, check: KubeletCheck) {
+    if ctx.object.id.kind == "ConfigMap" && ctx.object.id.api_version == "v1" {
+        return embedded_check(ctx, check);
+    }
     let o = ctx.object;
     let (config, config_path, args) = if is_kubelet_config(o) {
         (Some(&o.root), FieldPath::root(), None)
@@ -294,6 +301,57 @@ fn object_check(ctx: &mut ObjectCtx<'_>, check: KubeletCheck) {
             Source::Default(None) => FieldPath::root(),
         };
         ctx.report(path, msg);
+    }
+}
+
+/// Configuration objects of `kind` written as text in a ConfigMap's `data`
+/// (kubeadm's `kube-system/kubelet-config` and `kube-proxy` ConfigMaps):
+/// `(key, parsed object)`.
+pub fn embedded(root: &Node, group: &str, kind: &str) -> Vec<(String, Node)> {
+    let Some(data) = root.get("data").and_then(Node::as_map) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, v) in data.iter() {
+        let Some(text) = v.as_str().filter(|t| t.contains(kind)) else {
+            continue;
+        };
+        let limits = kubefort_core::yaml::Limits::default();
+        for doc in kubefort_core::yaml::load_str(text, &limits)
+            .into_iter()
+            .flatten()
+        {
+            let api = doc.root.str_at("apiVersion").unwrap_or("");
+            if doc.root.str_at("kind") == Some(kind) && api.starts_with(&format!("{group}/")) {
+                out.push((key.to_string(), doc.root));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// A kubelet check over the KubeletConfiguration a ConfigMap carries; the
+/// finding is at the ConfigMap's data key, and its message names the field.
+fn embedded_check(ctx: &mut ObjectCtx<'_>, check: KubeletCheck) {
+    let root = &ctx.object.root;
+    let found = ctx.memo().get_or_init("cis-embedded-kubelet", || {
+        embedded(root, "kubelet.config.k8s.io", "KubeletConfiguration")
+    });
+    for (key, config) in found {
+        let st = Settings {
+            config: Some(config),
+            flags: None,
+        };
+        let mut out = Vec::new();
+        check(&st, &mut out);
+        let at = FieldPath::root().key("data").key(key);
+        for (_, msg) in out {
+            ctx.report(
+                at.clone(),
+                format!("{msg} (in the KubeletConfiguration of {at})"),
+            );
+        }
     }
 }
 
