@@ -38,6 +38,9 @@ pub struct Config {
     pub pod_templates: Vec<PodTemplateConfig>,
     /// Largest file read, in bytes (default 32 MiB).
     pub max_file_size: Option<u64>,
+    /// Where `kubefort node` looks for a node's files (kubeadm's paths by default).
+    #[serde(default)]
+    pub node: NodePaths,
 
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -50,6 +53,33 @@ struct Compiled {
     exclude: Option<GlobSet>,
     suppress: Vec<Option<GlobSet>>,
     pod_templates: Vec<PodTemplatePath>,
+}
+
+/// Paths `kubefort node` reads, relative to its `--root`; each replaces the
+/// kubeadm default when set.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct NodePaths {
+    /// Static pod manifests (`/etc/kubernetes/manifests`).
+    pub manifests_dir: Option<String>,
+    /// The cluster PKI (`/etc/kubernetes/pki`).
+    pub pki_dir: Option<String>,
+    /// Where admin.conf, super-admin.conf, controller-manager.conf,
+    /// scheduler.conf and kubelet.conf live (`/etc/kubernetes`).
+    pub kubeconfig_dir: Option<String>,
+    /// The kubelet configuration file, when the kubelet's `--config` cannot
+    /// be read from its service (`/var/lib/kubelet/config.yaml`).
+    pub kubelet_config: Option<String>,
+    /// Directories holding `kubelet.service` and `kubelet.service.d/`
+    /// (`/etc/systemd/system`, `/usr/lib/systemd/system`, `/lib/systemd/system`).
+    #[serde(default)]
+    pub systemd_dirs: Vec<String>,
+    /// The etcd data directory, when etcd's `--data-dir` is not known (`/var/lib/etcd`).
+    pub etcd_data_dir: Option<String>,
+    /// CNI configuration (`/etc/cni/net.d`).
+    pub cni_dir: Option<String>,
+    /// The kube-proxy kubeconfig (`/var/lib/kube-proxy/kubeconfig.conf`).
+    pub proxy_kubeconfig: Option<String>,
 }
 
 /// One suppression: every listed condition must hold; an empty list matches anything.

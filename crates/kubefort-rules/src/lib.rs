@@ -4,6 +4,7 @@
 
 use kubefort_core::Rule;
 
+pub mod cis;
 pub mod correctness;
 pub mod images;
 pub mod network;
@@ -55,6 +56,7 @@ pub fn all() -> Vec<&'static Rule> {
         &rbac::missing_role::RULE,
     ];
     v.extend(pss::RULES.iter().copied());
+    v.extend(cis::RULES.iter().copied());
     v
 }
 
@@ -81,6 +83,10 @@ pub const GROUPS: &[(&str, &str)] = &[
     (
         "rbac",
         "Risky RBAC permissions and bindings, and escalation paths to cluster-admin, evaluated as the API server's authorizer does",
+    ),
+    (
+        "cis",
+        "CIS Kubernetes Benchmark v1.12: control-plane flags, kubelet, etcd, encryption, audit and admission configuration, kubeconfigs, node file permissions (docs/cis.md)",
     ),
     (
         "correctness",

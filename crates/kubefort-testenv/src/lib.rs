@@ -311,6 +311,12 @@ impl TestEnv {
         Ok(env)
     }
 
+    /// The process ID of the running kube-apiserver (its command line is in
+    /// `/proc/PID/cmdline`).
+    pub fn apiserver_pid(&self) -> Option<u32> {
+        self.apiserver.as_ref().map(Child::id)
+    }
+
     /// The temporary directory (certificates, logs, etcd data).
     pub fn dir(&self) -> &Path {
         self.dir.path()

@@ -16,6 +16,7 @@ use kubefort_report::WriteOptions;
 
 mod cluster_cmd;
 mod netpol_cmd;
+mod node_cmd;
 mod pss_cmd;
 mod rbac_cmd;
 
@@ -55,6 +56,8 @@ enum Command {
     Netpol(netpol_cmd::NetpolArgs),
     /// RBAC questions: who can do what, may a user do it and why, effective rules, escalation paths
     Rbac(rbac_cmd::RbacArgs),
+    /// Check this node's control-plane and kubelet files and their permissions (CIS Kubernetes Benchmark)
+    Node(node_cmd::NodeArgs),
     /// List the rules with their severity, groups and docs
     Rules(RulesArgs),
     /// Print a shell completion script
@@ -162,6 +165,7 @@ fn main() -> ExitCode {
         Command::Pss(args) => pss_cmd::run(args),
         Command::Netpol(args) => netpol_cmd::run(args),
         Command::Rbac(args) => rbac_cmd::run(args),
+        Command::Node(args) => node_cmd::run(args),
         Command::Rules(args) => {
             let all = kubefort_rules::all();
             let metas: Vec<&RuleMeta> = all.iter().map(|r| &r.meta).collect();

@@ -7,8 +7,7 @@ pub static RULE: Rule = Rule {
         severity: Severity::High,
         groups: &["security"],
         summary: "A pod uses the node's IPC namespace (`hostIPC`)",
-        remediation:
-            " it can read and write other processes' shared memory:Remove `hostIPC: true`.",
+        remediation: "Remove `hostIPC: true`.",
         docs: DOCS,
         references: &[
             "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",

@@ -7,7 +7,7 @@ pub static RULE: Rule = Rule {
         severity: Severity::High,
         groups: &["security"],
         summary: "A pod uses the node's process (PID) namespace (`hostPID`)",
-        remediation: " it can see and signal every process on the node and read their environments:Remove `hostPID: true`.",
+        remediation: "Remove `hostPID: true`.",
         docs: DOCS,
         references: &[
             "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
