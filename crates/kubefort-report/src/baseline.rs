@@ -247,36 +247,35 @@ impl Comparison {
             index.entry(key_of_old(f)).or_default().push(i);
         }
         let mut used = vec![false; baseline.findings.len()];
-        let mut take = |f: &Finding| -> bool {
+        // A finding and a baseline finding of the same file pair first; then
+        // the rest, in order, whatever their files.
+        let mut take = |f: &Finding, same_file: bool| -> bool {
             let Some(cands) = index.get(&key_of(f)) else {
                 return false;
             };
-            let same_file = cands
-                .iter()
-                .copied()
-                .find(|&i| !used[i] && baseline.findings[i].location.file == *f.location.file);
-            match same_file.or_else(|| cands.iter().copied().find(|&i| !used[i])) {
-                Some(i) => {
-                    used[i] = true;
-                    true
-                }
-                None => false,
+            let found = cands.iter().copied().find(|&i| {
+                !used[i] && (!same_file || baseline.findings[i].location.file == *f.location.file)
+            });
+            if let Some(i) = found {
+                used[i] = true;
             }
+            found.is_some()
         };
-        let states = report
-            .findings
-            .iter()
-            .map(|f| {
-                if take(f) {
-                    State::Unchanged
-                } else {
-                    State::New
-                }
-            })
+        let mut matched: Vec<bool> = report.findings.iter().map(|f| take(f, true)).collect();
+        for (f, m) in report.findings.iter().zip(matched.iter_mut()) {
+            if !*m {
+                *m = take(f, false);
+            }
+        }
+        let states = matched
+            .into_iter()
+            .map(|m| if m { State::Unchanged } else { State::New })
             .collect();
         // A finding suppressed since is not fixed.
         for f in &report.suppressed {
-            take(f);
+            if !take(f, true) {
+                take(f, false);
+            }
         }
         let fixed = baseline
             .findings

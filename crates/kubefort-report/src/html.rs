@@ -412,8 +412,11 @@ struct ObjectRisk<'a> {
     risk: f64,
 }
 
+/// A bar of a chart: label, the filter a click applies, (severity, count) stack.
+type Bar = (String, String, Vec<(Severity, usize)>);
+
 /// A horizontal bar chart; each bar a stack of (severity, count).
-fn bar_chart(title: &str, rows: &[(String, String, Vec<(Severity, usize)>)]) -> String {
+fn bar_chart(title: &str, rows: &[Bar]) -> String {
     let max = rows
         .iter()
         .map(|(_, _, s)| s.iter().map(|(_, n)| n).sum::<usize>())
@@ -607,7 +610,7 @@ pub fn write(report: &Report, opts: &WriteOptions, extras: &Extras) -> String {
         gauge(overall, "overall posture score")
     );
     h.push_str("<div class=\"card\"><h2>Findings by severity</h2>");
-    let sev_rows: Vec<(String, String, Vec<(Severity, usize)>)> = counts(report)
+    let sev_rows: Vec<Bar> = counts(report)
         .iter()
         .map(|(s, n)| (s.as_str().to_string(), format!("sev={s}"), vec![(*s, *n)]))
         .collect();
@@ -621,7 +624,7 @@ pub fn write(report: &Report, opts: &WriteOptions, extras: &Extras) -> String {
         report.suppressed.len()
     );
     h.push_str("<div class=\"card\"><h2>Findings by group</h2>");
-    let group_rows: Vec<(String, String, Vec<(Severity, usize)>)> = groups
+    let group_rows: Vec<Bar> = groups
         .iter()
         .map(|g| {
             let stack = Severity::ALL
@@ -695,7 +698,7 @@ pub fn write(report: &Report, opts: &WriteOptions, extras: &Extras) -> String {
         let _ = write!(h, "<th>{}</th>", escape(g));
     }
     h.push_str("</tr></thead><tbody>");
-    for (ns, _) in &ns_risks {
+    for ns in ns_risks.keys() {
         let _ = write!(h, "<tr><th>{}</th>", escape(ns));
         for g in &groups {
             match heat.get(&(*ns, *g)) {
@@ -778,12 +781,12 @@ pub fn write(report: &Report, opts: &WriteOptions, extras: &Extras) -> String {
             "nodes": g.nodes.iter().map(|n| json!({"label": n.label, "kind": n.kind, "detail": n.detail, "search": n.search})).collect::<Vec<_>>(),
             "edges": g.edges.iter().map(|e| json!({"from": e.from, "to": e.to, "label": e.label, "detail": e.detail})).collect::<Vec<_>>(),
         });
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<section class=\"graph-section\" id=\"graph-{id}\"><h2>{}</h2><p class=\"hint\">{} Hover a node to see its edges, click to keep them highlighted, double-click to search the findings for it, drag to move it, scroll to zoom.</p>{}\
-             <div class=\"graph\" data-graph=\"graph-data-{id}\"></div><script type=\"application/json\" id=\"graph-data-{id}\">{}</script></section>\n",
+             <div class=\"graph\" data-graph=\"graph-data-{id}\"></div><script type=\"application/json\" id=\"graph-data-{id}\">{}</script></section>",
             escape(&g.title),
-            escape(&g.description),
+            inline(&g.description),
             if g.omitted_edges > 0 {
                 format!("<p class=\"warn\">{} more edges are not drawn.</p>", g.omitted_edges)
             } else {
@@ -1010,15 +1013,15 @@ pub fn write(report: &Report, opts: &WriteOptions, extras: &Extras) -> String {
         h.push_str("</div></article>");
     }
     let others = report.rules.len() - found_rules.len().min(report.rules.len());
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<p class=\"hint\">{others} more rules ran and found nothing; <code>kubefort rules</code> lists them all.</p></section>\n"
+        "<p class=\"hint\">{others} more rules ran and found nothing; <code>kubefort rules</code> lists them all.</p></section>"
     );
 
     // The score, explained.
     h.push_str("<section id=\"about-score\"><h2>How the score is computed</h2><p>Each finding weighs by its severity: critical 1, high 0.5, medium 0.2, low 0.1, info 0. An object's risk is the sum of its findings' weights, at most 1, so one critical finding puts an object fully at risk. A score is 100 × (1 − the mean risk of the objects), over every scanned object of the namespace (or of the whole report for the overall score), rounded. Grades: A from 90, B from 75, C from 60, D from 40, F below. Suppressed findings do not count.</p></section>\n");
 
-    let _ = write!(h, "</main><script>{JS}</script></body></html>\n");
+    let _ = writeln!(h, "</main><script>{JS}</script></body></html>");
     h
 }
 

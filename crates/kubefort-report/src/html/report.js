@@ -104,15 +104,16 @@
       var top = (H - c.length * rowH) / 2;
       c.forEach(function (v, ri) { pos[v] = { x: 20 + ci * colW + colW / 2, y: top + ri * rowH + rowH / 2 }; });
     });
-    return { pos: pos, W: Math.max(W, 40 + cols.length * colW), H: H };
+    return { pos: pos, W: Math.max(W, 40 + cols.length * colW), H: H, colW: colW };
   }
   function circle(g, W) {
     var n = g.nodes.length, R = Math.max(140, n * 16), pos = [];
+    var width = Math.max(W, 2 * R + 300), cx = width / 2;
     for (var i = 0; i < n; i++) {
       var a = 2 * Math.PI * i / Math.max(n, 1) - Math.PI / 2;
-      pos.push({ x: R + 150 + R * Math.cos(a), y: R + 40 + R * Math.sin(a) });
+      pos.push({ x: cx + 1.6 * R * Math.cos(a) * Math.min(1, (width - 300) / (3.2 * R)), y: R + 40 + R * Math.sin(a) });
     }
-    return { pos: pos, W: Math.max(W, 2 * R + 300), H: 2 * R + 80 };
+    return { pos: pos, W: width, H: 2 * R + 80 };
   }
   function draw(box) {
     var g = JSON.parse(document.getElementById(box.dataset.graph).textContent);
@@ -151,7 +152,14 @@
         var ex = b.x - dx * s, ey = b.y - dy * s;
         var sa = Math.min(dx ? (widths[x.e.from] / 2) / Math.abs(dx) : 1e9, dy ? 13 / Math.abs(dy) : 1e9, 1);
         var sx = a.x + dx * sa, sy = a.y + dy * sa;
-        var mx = (sx + ex) / 2 - dy / len * 18, my = (sy + ey) / 2 + dx / len * 18;
+        // Edges that skip columns bend further, around the nodes between.
+        var bend = 18 + (L.colW ? Math.max(0, Math.abs(dx) - L.colW) * 0.25 : 0);
+        var mx = (sx + ex) / 2 - dy / len * bend, my = (sy + ey) / 2 + dx / len * bend;
+        if (bend > 18) {
+          // Over the nodes between, or under them in the upper half.
+          mx = (sx + ex) / 2;
+          my = sy < L.H / 2 ? Math.max(sy, ey) + bend : Math.min(sy, ey) - bend;
+        }
         if (g.layout === "circle") { mx = (sx + ex) / 2 * 0.7 + L.W / 2 * 0.3; my = (sy + ey) / 2 * 0.7 + L.H / 2 * 0.3; }
         x.path.setAttribute("d", "M" + sx + "," + sy + " Q" + mx + "," + my + " " + ex + "," + ey);
         if (x.label) { x.label.setAttribute("x", (sx + 2 * mx + ex) / 4); x.label.setAttribute("y", (sy + 2 * my + ey) / 4 - 3); }
