@@ -1081,6 +1081,74 @@ mod tests {
         );
     }
 
+    /// A report whose every text field is hostile.
+    fn hostile() -> (Report, Extras) {
+        use kubefort_core::finding::ScannedObject;
+        use kubefort_core::Location;
+        use std::sync::Arc;
+        const EVIL: &str = "\"'><script>alert(1)</script><img src=x onerror=alert(2)>";
+        let object = ObjectRef {
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            namespace: Some(EVIL.into()),
+            name: Some(EVIL.into()),
+        };
+        let location = Location {
+            file: Arc::from("evil<script>.yaml"),
+            line: 2,
+            column: 1,
+        };
+        let f = Finding {
+            rule: "latest-tag",
+            severity: Severity::Critical,
+            message: EVIL.into(),
+            object: object.clone(),
+            path: EVIL.into(),
+            location: location.clone(),
+            remediation: "fix `</script>` now",
+            groups: &["images"],
+            suppressed: None,
+        };
+        let report = Report {
+            findings: vec![f],
+            objects: vec![ScannedObject { object, location }],
+            ..Report::default()
+        };
+        let mut extras = Extras::default();
+        extras
+            .sources
+            .insert("evil<script>.yaml".into(), format!("a: 1\nimage: {EVIL}\n"));
+        extras.graphs.push(Graph {
+            id: "rbac\"><script>".into(),
+            title: EVIL.into(),
+            description: EVIL.into(),
+            layout: "layered".into(),
+            nodes: vec![GraphNode {
+                label: EVIL.into(),
+                kind: EVIL.into(),
+                detail: EVIL.into(),
+                search: EVIL.into(),
+            }],
+            edges: vec![],
+            omitted_edges: 0,
+        });
+        (report, extras)
+    }
+
+    #[test]
+    fn hostile_text_is_escaped_everywhere() {
+        let (report, extras) = hostile();
+        let html = write(&report, &WriteOptions::default(), &extras);
+        // The page's own script is the only one.
+        assert_eq!(html.matches("<script>").count(), 1, "{html}");
+        assert!(!html.contains("<img"));
+        assert!(!html.contains("alert(1)</script>"));
+        // The hostile text is still shown, escaped.
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        // The excerpt shows the source line, escaped and highlighted.
+        assert!(html.contains("<span class=\"ln hit\"><span class=\"no\">2</span>image: &quot;&#39;&gt;&lt;script&gt;"));
+    }
+
     #[test]
     fn script_json_cannot_close_its_element() {
         let s = script_json(&json!({"x": "</script><script>alert(1)</script>"}));

@@ -403,7 +403,12 @@ fn emit(
             Format::Json => kubefort_report::json::write_to(report, &opts, &mut out),
             Format::Sarif => kubefort_report::sarif::write_to(report, &opts, &mut out),
             Format::Junit => out.write_all(kubefort_report::junit::write(report, &opts).as_bytes()),
-            Format::Policyreport => kubefort_report::policyreport::write_to(report, now, &mut out),
+            Format::Policyreport => kubefort_report::policyreport::write_to_with(
+                report,
+                now,
+                opts.baseline.as_deref(),
+                &mut out,
+            ),
             Format::Html => {
                 let extras = kubefort_report::html::Extras {
                     sources: html_cmd::sources(

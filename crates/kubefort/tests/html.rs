@@ -384,6 +384,15 @@ fn baseline_marks_new_unchanged_and_fixed_in_every_format() {
             > failures
     );
 
+    // PolicyReports: each result says whether it is new.
+    let o = scan("policyreport", &[]);
+    let yaml = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(yaml.matches("\"baseline\": \"new\"").count(), new.len());
+    assert_eq!(
+        yaml.matches("\"baseline\": \"unchanged\"").count() as u64,
+        j["baseline"]["unchanged"].as_u64().unwrap()
+    );
+
     // HTML: the counts, the new badges, the fixed list.
     let o = scan("html", &[]);
     let html = String::from_utf8_lossy(&o.stdout);
