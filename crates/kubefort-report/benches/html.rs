@@ -31,7 +31,9 @@ fn report() -> (Report, Extras) {
         let text: String = (0..OBJECTS / FILES * 40)
             .map(|l| format!("      key{l}: value {l} of a manifest line\n"))
             .collect();
-        extras.sources.insert(format!("deploy/app-{file}.yaml"), text);
+        extras
+            .sources
+            .insert(format!("deploy/app-{file}.yaml"), text);
     }
     for o in 0..OBJECTS {
         let file: Arc<str> = Arc::from(format!("deploy/app-{}.yaml", o % FILES));

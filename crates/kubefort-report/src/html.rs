@@ -375,29 +375,26 @@ fn inline(s: &str) -> String {
     out
 }
 
-/// The lines around `line` (1-based) of `text`, with it highlighted.
-fn excerpt(lines: &[&str], line: u32) -> Option<String> {
+/// The first and last line (1-based) of the excerpt around `line` in a
+/// text of `len` lines; `None` when the line is not in it.
+fn window(len: usize, line: u32) -> Option<(usize, usize)> {
     let at = line as usize;
-    if at == 0 || at > lines.len() {
+    if at == 0 || at > len {
         return None;
     }
-    let first = at.saturating_sub(CONTEXT_LINES).max(1);
-    let last = (at + CONTEXT_LINES).min(lines.len());
-    let mut out = String::from("<pre class=\"excerpt\">");
-    for n in first..=last {
-        let mut l: String = lines[n - 1].chars().take(MAX_LINE_CHARS).collect();
-        if lines[n - 1].chars().count() > MAX_LINE_CHARS {
-            l.push('…');
-        }
-        let _ = write!(
-            out,
-            "<span class=\"ln{}\"><span class=\"no\">{n}</span>{}\n</span>",
-            if n == at { " hit" } else { "" },
-            escape(&l)
-        );
+    Some((
+        at.saturating_sub(CONTEXT_LINES).max(1),
+        (at + CONTEXT_LINES).min(len),
+    ))
+}
+
+/// A source line as shown: at most [`MAX_LINE_CHARS`] characters.
+fn shown_line(l: &str) -> String {
+    let mut out: String = l.chars().take(MAX_LINE_CHARS).collect();
+    if out.len() < l.len() {
+        out.push('…');
     }
-    out.push_str("</pre>");
-    Some(out)
+    out
 }
 
 fn severity_rank(s: Severity) -> usize {
@@ -819,7 +816,10 @@ pub fn write(report: &Report, opts: &WriteOptions, extras: &Extras) -> String {
     h.push_str("<label class=\"search\">search <input type=\"search\" name=\"q\" id=\"f-q\" placeholder=\"rule, object, message, file…\"></label><button type=\"button\" id=\"f-reset\">reset</button><span id=\"f-count\" aria-live=\"polite\"></span></form>");
     h.push_str("<table class=\"findings\" id=\"findings-table\"><thead><tr><th>severity</th><th>rule</th><th>object</th><th>where</th><th>message</th></tr></thead>");
 
-    let mut lines_of: HashMap<&str, Vec<&str>> = HashMap::new();
+    // The source lines findings show, once per file: the page builds a
+    // finding's excerpt from them when it is opened.
+    let mut lines_of: HashMap<&str, (usize, Vec<&str>)> = HashMap::new();
+    let mut shown: Vec<BTreeMap<usize, String>> = Vec::new();
     let rule_meta: HashMap<&str, &RuleMeta> = report.rules.iter().map(|m| (m.name, *m)).collect();
     for (i, f) in findings.iter().enumerate() {
         let ns = namespace_of(&f.object);
@@ -831,20 +831,14 @@ pub fn write(report: &Report, opts: &WriteOptions, extras: &Extras) -> String {
         } else {
             f.location.file.to_string()
         };
-        let search = format!(
-            "{} {} {} {} {} {}",
-            f.rule, object, f.message, at, f.path, group
-        )
-        .to_lowercase();
         let _ = write!(
             h,
-            "<tbody class=\"finding\" data-sev=\"{}\" data-group=\"{}\" data-ns=\"{}\" data-base=\"{}\" data-text=\"{}\">\
+            "<tbody class=\"finding\" data-sev=\"{}\" data-group=\"{}\" data-ns=\"{}\" data-base=\"{}\">\
              <tr class=\"row\" tabindex=\"0\" aria-expanded=\"false\"><td><span class=\"sev sev-{0}\">{0}</span>{}</td><td class=\"rule\">{}</td><td>{}</td><td class=\"file\">{}</td><td>{}</td></tr>",
             f.severity.as_str(),
             escape(group),
             escape(ns),
             state.map_or("", State::as_str),
-            escape(&search),
             if state == Some(State::New) {
                 " <span class=\"badge new\">new</span>"
             } else {
@@ -863,19 +857,27 @@ pub fn write(report: &Report, opts: &WriteOptions, extras: &Extras) -> String {
             escape(&f.object.api_version)
         );
         if f.location.has_position() {
-            let lines = lines_of.entry(&f.location.file).or_insert_with(|| {
-                extras
+            let (src, lines) = lines_of.entry(&f.location.file).or_insert_with(|| {
+                shown.push(BTreeMap::new());
+                let lines = extras
                     .sources
                     .get(&*f.location.file)
                     .map(|t| t.lines().collect())
-                    .unwrap_or_default()
+                    .unwrap_or_default();
+                (shown.len() - 1, lines)
             });
-            match excerpt(lines, f.location.line) {
-                Some(x) => {
+            match window(lines.len(), f.location.line) {
+                Some((first, last)) => {
+                    for n in first..=last {
+                        shown[*src]
+                            .entry(n)
+                            .or_insert_with(|| shown_line(lines[n - 1]));
+                    }
                     let _ = write!(
                         h,
-                        "<dt>source</dt><dd><span class=\"file\">{}</span>{x}</dd>",
-                        escape(&at)
+                        "<dt>source</dt><dd><span class=\"file\">{}</span><pre class=\"excerpt\" data-src=\"{src}\" data-line=\"{}\"></pre></dd>",
+                        escape(&at),
+                        f.location.line
                     );
                 }
                 None => {
@@ -917,6 +919,22 @@ pub fn write(report: &Report, opts: &WriteOptions, extras: &Extras) -> String {
         h.push_str("</dl></td></tr></tbody>");
     }
     h.push_str("</table>");
+    let sources: Vec<serde_json::Value> = shown
+        .iter()
+        .map(|lines| {
+            serde_json::Value::Object(
+                lines
+                    .iter()
+                    .map(|(n, l)| (n.to_string(), json!(l)))
+                    .collect(),
+            )
+        })
+        .collect();
+    let _ = write!(
+        h,
+        "<script type=\"application/json\" id=\"sources\">{}</script>",
+        script_json(&json!(sources))
+    );
     if findings.is_empty() {
         h.push_str("<p class=\"empty-note\">No findings.</p>");
     }
@@ -1067,18 +1085,17 @@ mod tests {
     }
 
     #[test]
-    fn excerpts_highlight_the_line_and_stay_in_the_file() {
-        let lines: Vec<&str> = (1..=20).map(|_| "a: <b>").collect();
-        let x = excerpt(&lines, 2).unwrap();
-        assert_eq!(x.matches("class=\"ln").count(), 6);
-        assert_eq!(x.matches(" hit\"").count(), 1);
-        assert!(x.contains("<span class=\"no\">2</span>a: &lt;b&gt;"));
-        assert!(excerpt(&lines, 0).is_none());
-        assert!(excerpt(&lines, 21).is_none());
+    fn excerpt_windows_stay_in_the_file() {
+        assert_eq!(window(20, 2), Some((1, 6)));
+        assert_eq!(window(20, 10), Some((6, 14)));
+        assert_eq!(window(20, 20), Some((16, 20)));
+        assert_eq!(window(20, 0), None);
+        assert_eq!(window(20, 21), None);
         assert_eq!(
-            excerpt(&lines, 20).unwrap().matches("class=\"ln").count(),
-            5
+            shown_line(&"é".repeat(300)).chars().count(),
+            MAX_LINE_CHARS + 1
         );
+        assert_eq!(shown_line("short"), "short");
     }
 
     /// A report whose every text field is hostile.
@@ -1145,8 +1162,12 @@ mod tests {
         assert!(!html.contains("alert(1)</script>"));
         // The hostile text is still shown, escaped.
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-        // The excerpt shows the source line, escaped and highlighted.
-        assert!(html.contains("<span class=\"ln hit\"><span class=\"no\">2</span>image: &quot;&#39;&gt;&lt;script&gt;"));
+        // The excerpt's source lines are data the page shows as text.
+        assert!(html.contains("<pre class=\"excerpt\" data-src=\"0\" data-line=\"2\"></pre>"));
+        assert!(
+            html.contains(r#""2":"image: \"'\u003e\u003cscript\u003ealert(1)"#),
+            "{html}"
+        );
     }
 
     #[test]

@@ -13,13 +13,23 @@
     fields.forEach(function (f) { var c = control(f); s[f] = c ? c.value.trim() : ""; });
     return s;
   }
+  // What the search looks at: the row (severity, rule, object, place,
+  // message) and the field path; made on the first search.
+  var texts = null;
+  function text(i) {
+    if (!texts) texts = rows.map(function (r) {
+      var code = r.querySelector("tr.detail code");
+      return (r.querySelector("tr.row").textContent + " " + (code ? code.textContent : "") + " " + r.dataset.group).toLowerCase();
+    });
+    return texts[i];
+  }
   function apply() {
-    var s = state(), q = s.q.toLowerCase(), shown = 0;
-    rows.forEach(function (r) {
+    var s = state(), q = s.q.toLowerCase(), shown = 0, words = q.split(/\s+/);
+    rows.forEach(function (r, i) {
       var d = r.dataset;
       var ok = (!s.sev || d.sev === s.sev) && (!s.group || d.group === s.group) &&
         (!s.ns || d.ns === s.ns) && (!s.base || d.base === s.base) &&
-        (!q || q.split(/\s+/).every(function (w) { return d.text.indexOf(w) >= 0; }));
+        (!q || words.every(function (w) { return text(i).indexOf(w) >= 0; }));
       r.hidden = !ok;
       if (ok) shown++;
     });
@@ -49,8 +59,27 @@
     el.addEventListener("click", go);
     el.addEventListener("keydown", function (e) { if (e.key === "Enter") go(); });
   });
+  // Source excerpts are built from the lines in #sources when first shown.
+  var sources = null;
+  function excerpt(pre) {
+    if (pre.dataset.filled) return;
+    pre.dataset.filled = "1";
+    if (!sources) sources = JSON.parse(document.getElementById("sources").textContent);
+    var lines = sources[+pre.dataset.src] || {}, at = +pre.dataset.line;
+    for (var n = Math.max(1, at - 4); n <= at + 4; n++) {
+      if (!(n in lines)) continue;
+      var ln = document.createElement("span");
+      ln.className = n === at ? "ln hit" : "ln";
+      var no = document.createElement("span");
+      no.className = "no"; no.textContent = String(n);
+      ln.appendChild(no);
+      ln.appendChild(document.createTextNode(lines[n] + "\n"));
+      pre.appendChild(ln);
+    }
+  }
   function toggle(row) {
     var detail = row.nextElementSibling, open = detail.hidden;
+    if (open) detail.querySelectorAll("pre.excerpt").forEach(excerpt);
     detail.hidden = !open;
     row.setAttribute("aria-expanded", String(open));
   }

@@ -159,7 +159,7 @@ try {
   await page("Input.insertText", { text: "hostPID" });
   await settle();
   out.visibleSearch = await visibleRows();
-  out.searchMatchesAll = await js(`[...document.querySelectorAll("tbody.finding")].filter(r => r.getClientRects().length > 0).every(r => r.dataset.text.includes("hostpid"))`);
+  out.searchMatchesAll = await js(`[...document.querySelectorAll("tbody.finding")].filter(r => r.getClientRects().length > 0).every(r => (r.textContent).toLowerCase().includes("hostpid"))`);
 
   // Open the first visible finding: the excerpt, the fix and the rule docs.
   await click("#f-reset");
