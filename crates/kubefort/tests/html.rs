@@ -438,3 +438,115 @@ fn bad_baselines_are_usage_errors() {
     let o = kubefort(&root, &["scan", "examples", "--fail-on-new"]);
     assert_eq!(code(&o), 2, "--fail-on-new needs --baseline");
 }
+
+/// Create the objects of manifest files in a real API server, Namespaces
+/// first (and the namespaces they use but do not declare).
+async fn create_in(client: &kube::Client, files: &[&str]) {
+    use kube::api::{Api, DynamicObject, PostParams};
+    let mut docs: Vec<Value> = files
+        .iter()
+        .flat_map(|p| {
+            let text = std::fs::read_to_string(root().join(p)).unwrap();
+            kubefort_core::yaml::load_str(&text, &kubefort_core::yaml::Limits::default())
+                .into_iter()
+                .map(|d| d.expect("valid YAML").root.to_json())
+                .filter(|v| !v.is_null())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let used: std::collections::BTreeSet<String> = docs
+        .iter()
+        .filter_map(|d| d["metadata"]["namespace"].as_str().map(str::to_string))
+        .collect();
+    for ns in used {
+        docs.push(
+            serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        );
+    }
+    docs.sort_by_key(|d| d["kind"] != "Namespace");
+    let discovery = kube::discovery::Discovery::new(client.clone())
+        .run()
+        .await
+        .expect("discovery");
+    for doc in docs {
+        let obj: DynamicObject = serde_json::from_value(doc.clone()).unwrap();
+        let tm = obj.types.clone().expect("typed");
+        let (group, version) = match tm.api_version.split_once('/') {
+            Some((g, v)) => (g.to_string(), v.to_string()),
+            None => (String::new(), tm.api_version.clone()),
+        };
+        let gvk = kube::core::GroupVersionKind::gvk(&group, &version, &tm.kind);
+        let (ar, caps) = discovery.resolve_gvk(&gvk).expect("served kind");
+        let api: Api<DynamicObject> = if caps.scope == kube::discovery::Scope::Namespaced {
+            let ns = obj.metadata.namespace.clone().unwrap_or("default".into());
+            Api::namespaced_with(client.clone(), &ns, &ar)
+        } else {
+            Api::all_with(client.clone(), &ar)
+        };
+        match api.create(&PostParams::default(), &obj).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.code == 409 && tm.kind == "Namespace" => {}
+            Err(e) => panic!("creating {doc}: {e}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_html_report_and_baseline_against_a_real_api_server() {
+    let env = kubefort_testenv::TestEnv::start(kubefort_testenv::Options {
+        extra_args: vec!["--allow-privileged=true".into()],
+        ..kubefort_testenv::Options::default()
+    })
+    .await
+    .expect("test environment");
+    let client = env.client().await.unwrap();
+    create_in(
+        &client,
+        &["examples/insecure/app.yaml", "examples/rbac/rbac.yaml"],
+    )
+    .await;
+    let kc = env.kubeconfig.to_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let root = root();
+    let cluster = |extra: &[&str]| {
+        let mut args = vec!["cluster", "--kubeconfig", &kc, "--no-config"];
+        args.extend_from_slice(extra);
+        kubefort(&root, &args)
+    };
+
+    // The HTML report of live objects: API paths instead of excerpts, and
+    // the escalation graph of the cluster's own RBAC.
+    let o = cluster(&["-f", "html"]);
+    assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
+    let html = String::from_utf8_lossy(&o.stdout);
+    assert!(html.contains(
+        "<dt>API path</dt><dd class=\"file\">/apis/apps/v1/namespaces/shop/deployments/web</dd>"
+    ));
+    assert!(!html.contains("<pre class=\"excerpt\""));
+    assert!(html.contains("id=\"graph-data-rbac\""));
+    assert!(html.contains("ServiceAccount monitoring/prometheus"));
+
+    // A baseline of the cluster, then a new workload: only its findings are new.
+    let base = dir.path().join("base.json");
+    let o = cluster(&["-f", "json", "-o", base.to_str().unwrap()]);
+    assert_eq!(code(&o), 1);
+    let b = base.to_str().unwrap();
+    assert_eq!(code(&cluster(&["--baseline", b, "--fail-on-new"])), 0);
+    create_in(&client, &["examples/insecure/job.yaml"]).await;
+    let o = cluster(&["-f", "json", "--baseline", b, "--fail-on-new"]);
+    assert_eq!(code(&o), 1, "the new CronJob fails the run");
+    let j = json_of(&o);
+    let new: Vec<&Value> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["baseline"] == "new")
+        .collect();
+    assert!(!new.is_empty());
+    assert!(
+        new.iter().all(|f| f["object"]["name"] == "backup"),
+        "{new:#?}"
+    );
+    assert_eq!(j["baseline"]["new"].as_u64().unwrap() as usize, new.len());
+    assert_eq!(j["baseline"]["fixed"], 0);
+}
