@@ -87,15 +87,17 @@ pub struct OldFinding {
     pub groups: Vec<String>,
 }
 
-impl<'de> Deserialize<'de> for Severity2 {
+/// A severity read from JSON (`Severity` itself only serializes).
+struct ReadSeverity(Severity);
+
+impl<'de> Deserialize<'de> for ReadSeverity {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse().map(Severity2).map_err(serde::de::Error::custom)
+        s.parse()
+            .map(ReadSeverity)
+            .map_err(serde::de::Error::custom)
     }
 }
-
-/// A severity read from JSON (`Severity` itself only serializes).
-struct Severity2(Severity);
 
 /// What is read of a baseline report.
 #[derive(Deserialize)]
@@ -151,12 +153,12 @@ impl Baseline {
                 .get("severity")
                 .cloned()
                 .ok_or_else(|| format!("{name}: findings[{i}] has no \"severity\""))?;
-            let sev: Severity2 = serde_json::from_value(sev)
+            let sev: ReadSeverity = serde_json::from_value(sev)
                 .map_err(|e| format!("{name}: findings[{i}].severity: {e}"))?;
             if let Some(o) = v.as_object_mut() {
                 o.remove("severity");
             }
-            let f: OldFindingNoSeverity =
+            let f: RawFinding =
                 serde_json::from_value(v).map_err(|e| format!("{name}: findings[{i}]: {e}"))?;
             findings.push(OldFinding {
                 rule: f.rule,
@@ -177,7 +179,7 @@ impl Baseline {
 }
 
 #[derive(Deserialize)]
-struct OldFindingNoSeverity {
+struct RawFinding {
     rule: String,
     #[serde(default)]
     message: String,
