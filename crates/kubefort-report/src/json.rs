@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 
 use kubefort_core::Report;
 
-use crate::stream::{map_order, to_string, write_pretty, Each};
-use crate::{counts, fails, WriteOptions};
+use crate::baseline::{Comparison, OldFinding};
+use crate::stream::{map_order, to_string, write_pretty, Each, Seq};
+use crate::{counts, run_fails, WriteOptions};
 
 /// Version of the JSON report's schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -36,7 +37,43 @@ fn summary(report: &Report, opts: &WriteOptions) -> Value {
         "errors": report.errors.len(),
         "skipped": report.skipped.len(),
         "failOn": opts.fail_on.as_str(),
-        "failed": fails(report, opts.fail_on),
+        "failed": run_fails(report, opts),
+    })
+}
+
+/// A baseline finding as the JSON report writes findings.
+pub(crate) fn old_finding(f: &OldFinding) -> Value {
+    let mut loc = json!({"file": f.location.file});
+    if f.location.line > 0 {
+        loc["line"] = json!(f.location.line);
+        loc["column"] = json!(f.location.column);
+    }
+    json!({
+        "rule": f.rule,
+        "severity": f.severity.as_str(),
+        "message": f.message,
+        "object": {
+            "apiVersion": f.object.api_version,
+            "kind": f.object.kind,
+            "namespace": f.object.namespace,
+            "name": f.object.name,
+        },
+        "path": f.path,
+        "location": loc,
+        "remediation": f.remediation,
+        "groups": f.groups,
+    })
+}
+
+/// The `baseline` section: counts and the fixed findings.
+fn baseline(cmp: &Comparison, opts: &WriteOptions) -> Value {
+    json!({
+        "report": cmp.name,
+        "new": cmp.new_count(),
+        "unchanged": cmp.unchanged_count(),
+        "fixed": cmp.fixed.len(),
+        "failOnNew": opts.fail_on_new,
+        "fixedFindings": cmp.fixed.iter().map(old_finding).collect::<Vec<_>>(),
     })
 }
 
@@ -50,7 +87,7 @@ struct Document<'a> {
 impl Serialize for Document<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.report;
-        let keys = map_order(&[
+        let mut names = vec![
             "version",
             "tool",
             "summary",
@@ -58,17 +95,39 @@ impl Serialize for Document<'_> {
             "suppressed",
             "errors",
             "skipped",
-        ]);
+        ];
+        let cmp = self.opts.baseline.as_deref();
+        if cmp.is_some() {
+            names.push("baseline");
+        }
+        let keys = map_order(&names);
         let mut m = s.serialize_map(Some(keys.len()))?;
         for key in keys {
             match key {
                 "version" => m.serialize_entry(key, &SCHEMA_VERSION)?,
                 "tool" => m.serialize_entry(key, &tool(self.opts))?,
                 "summary" => m.serialize_entry(key, &summary(r, self.opts))?,
-                "findings" => m.serialize_entry(key, &Each(&r.findings))?,
+                "findings" => match cmp {
+                    None => m.serialize_entry(key, &Each(&r.findings))?,
+                    // Each finding says whether the baseline has it.
+                    Some(cmp) => m.serialize_entry(
+                        key,
+                        &Seq(|| {
+                            r.findings.iter().enumerate().map(|(i, f)| {
+                                let mut v = serde_json::to_value(f).expect("a finding serializes");
+                                v["baseline"] = json!(cmp.state(i).as_str());
+                                v
+                            })
+                        }),
+                    )?,
+                },
                 "suppressed" => m.serialize_entry(key, &Each(&r.suppressed))?,
                 "errors" => m.serialize_entry(key, &Each(&r.errors))?,
                 "skipped" => m.serialize_entry(key, &Each(&r.skipped))?,
+                "baseline" => {
+                    let cmp = cmp.expect("only with a baseline");
+                    m.serialize_entry(key, &baseline(cmp, self.opts))?
+                }
                 _ => unreachable!("every key is written"),
             }
         }

@@ -7,9 +7,11 @@ use std::fmt::Write;
 
 use kubefort_core::Report;
 
+use crate::baseline::State;
 use crate::{xml_escape, WriteOptions};
 
-pub fn write(report: &Report, _opts: &WriteOptions) -> String {
+pub fn write(report: &Report, opts: &WriteOptions) -> String {
+    let cmp = opts.baseline.as_deref();
     let categories: BTreeSet<&str> = report
         .rules
         .iter()
@@ -25,12 +27,14 @@ pub fn write(report: &Report, _opts: &WriteOptions) -> String {
             let found: Vec<_> = report
                 .findings
                 .iter()
-                .filter(|f| {
+                .enumerate()
+                .filter(|(_, f)| {
                     f.groups.first() == Some(cat)
                         && f.object == o.object
                         && f.location.file == o.location.file
                 })
                 .collect();
+            let state = |i: usize| cmp.map(|c| c.state(i));
             let _ = write!(
                 cases,
                 "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\"",
@@ -43,10 +47,8 @@ pub fn write(report: &Report, _opts: &WriteOptions) -> String {
                 cases.push_str("/>\n");
                 continue;
             }
-            failures += 1;
-            let worst = found.iter().map(|f| f.severity).max().expect("non-empty");
             let mut body = String::new();
-            for f in &found {
+            for &(i, f) in &found {
                 let at = if f.location.has_position() {
                     format!(
                         "{}:{}:{}",
@@ -55,12 +57,36 @@ pub fn write(report: &Report, _opts: &WriteOptions) -> String {
                 } else {
                     f.location.file.to_string()
                 };
+                let tag = match state(i) {
+                    Some(State::New) => " (new)",
+                    Some(State::Unchanged) => " (in the baseline)",
+                    None => "",
+                };
                 let _ = writeln!(
                     body,
-                    "{} [{}] {}: {}\n  path: {}\n  fix: {}",
+                    "{} [{}] {}{tag}: {}\n  path: {}\n  fix: {}",
                     at, f.severity, f.rule, f.message, f.path, f.remediation
                 );
             }
+            // With --fail-on-new, findings the baseline already has do not fail.
+            if opts.fail_on_new
+                && found
+                    .iter()
+                    .all(|&(i, _)| state(i) == Some(State::Unchanged))
+            {
+                let _ = write!(
+                    cases,
+                    ">\n      <system-out>{}</system-out>\n    </testcase>\n",
+                    xml_escape(&body)
+                );
+                continue;
+            }
+            failures += 1;
+            let worst = found
+                .iter()
+                .map(|(_, f)| f.severity)
+                .max()
+                .expect("non-empty");
             let _ = write!(
                 cases,
                 ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
@@ -70,7 +96,7 @@ pub fn write(report: &Report, _opts: &WriteOptions) -> String {
                     if found.len() == 1 { "" } else { "s" },
                     found
                         .iter()
-                        .map(|f| f.rule)
+                        .map(|(_, f)| f.rule)
                         .collect::<BTreeSet<_>>()
                         .into_iter()
                         .collect::<Vec<_>>()
@@ -104,6 +130,25 @@ pub fn write(report: &Report, _opts: &WriteOptions) -> String {
         let _ = write!(
             suites,
             "  <testsuite name=\"kubefort.inputs\" tests=\"{errors}\" failures=\"0\" errors=\"{errors}\" skipped=\"0\">\n{cases}  </testsuite>\n"
+        );
+    }
+    if let Some(cmp) = cmp.filter(|c| !c.fixed.is_empty()) {
+        // Findings of the baseline that are gone: passing test cases.
+        let mut cases = String::new();
+        for f in &cmp.fixed {
+            let _ = writeln!(
+                cases,
+                "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\"/>",
+                xml_escape(&format!("fixed: {} on {} at {}", f.rule, f.object, f.path)),
+                xml_escape(&f.location.file),
+                xml_escape(&f.location.file),
+            );
+        }
+        let n = cmp.fixed.len();
+        total_tests += n;
+        let _ = write!(
+            suites,
+            "  <testsuite name=\"kubefort.baseline-fixed\" tests=\"{n}\" failures=\"0\" errors=\"0\" skipped=\"0\">\n{cases}  </testsuite>\n"
         );
     }
     format!(

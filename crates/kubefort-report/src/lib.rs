@@ -1,8 +1,12 @@
 //! Report writers. A writer formats a finished [`Report`]; it never computes
 //! findings.
 
+use std::sync::Arc;
+
 use kubefort_core::{Report, Severity};
 
+pub mod baseline;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod policyreport;
@@ -19,6 +23,10 @@ pub struct WriteOptions {
     pub color: bool,
     pub verbose: bool,
     pub tool_version: &'static str,
+    /// The comparison with `--baseline`, when given.
+    pub baseline: Option<Arc<baseline::Comparison>>,
+    /// Only new findings fail the run (`--fail-on-new`; needs a baseline).
+    pub fail_on_new: bool,
 }
 
 impl Default for WriteOptions {
@@ -28,6 +36,8 @@ impl Default for WriteOptions {
             color: false,
             verbose: false,
             tool_version: env!("CARGO_PKG_VERSION"),
+            baseline: None,
+            fail_on_new: false,
         }
     }
 }
@@ -48,6 +58,19 @@ pub fn fails(report: &Report, fail_on: Severity) -> bool {
         .findings
         .iter()
         .any(|f| f.severity >= fail_on && f.severity != Severity::Info)
+}
+
+/// Whether the run fails: findings at or above `fail_on`, and with
+/// `fail_on_new` and a baseline, only new ones.
+pub fn run_fails(report: &Report, opts: &WriteOptions) -> bool {
+    match (&opts.baseline, opts.fail_on_new) {
+        (Some(cmp), true) => report.findings.iter().enumerate().any(|(i, f)| {
+            f.severity >= opts.fail_on
+                && f.severity != Severity::Info
+                && cmp.state(i) == baseline::State::New
+        }),
+        _ => fails(report, opts.fail_on),
+    }
 }
 
 pub(crate) fn xml_escape(s: &str) -> String {

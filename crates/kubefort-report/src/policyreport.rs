@@ -13,21 +13,29 @@ use std::io::{self, Write};
 use kubefort_core::{Finding, Report, Severity};
 use serde_json::{json, Value};
 
+use crate::baseline::{Comparison, State};
+
 /// The name of every report kubefort writes.
 pub const REPORT_NAME: &str = "kubefort";
 pub const API_VERSION: &str = "wgpolicyk8s.io/v1alpha2";
 
 /// The reports for a scan; `seconds` is the scan's time (Unix seconds).
 pub fn reports(report: &Report, seconds: u64) -> Vec<Value> {
-    let mut by_ns: BTreeMap<Option<&str>, Vec<&Finding>> = BTreeMap::new();
+    reports_with(report, seconds, None)
+}
+
+/// The reports, with each result's `properties.baseline` (`new` or
+/// `unchanged`) when compared with a baseline.
+pub fn reports_with(report: &Report, seconds: u64, cmp: Option<&Comparison>) -> Vec<Value> {
+    let mut by_ns: BTreeMap<Option<&str>, Vec<(&Finding, Option<State>)>> = BTreeMap::new();
     for o in &report.objects {
         by_ns.entry(o.object.namespace.as_deref()).or_default();
     }
-    for f in &report.findings {
+    for (i, f) in report.findings.iter().enumerate() {
         by_ns
             .entry(f.object.namespace.as_deref())
             .or_default()
-            .push(f);
+            .push((f, cmp.map(|c| c.state(i))));
     }
     by_ns
         .into_iter()
@@ -45,10 +53,10 @@ fn severity(s: Severity) -> &'static str {
     }
 }
 
-fn one(namespace: Option<&str>, findings: &[&Finding], seconds: u64) -> Value {
+fn one(namespace: Option<&str>, findings: &[(&Finding, Option<State>)], seconds: u64) -> Value {
     let results: Vec<Value> = findings
         .iter()
-        .map(|f| {
+        .map(|&(f, state)| {
             let o = &f.object;
             let mut resource = json!({
                 "apiVersion": o.api_version,
@@ -57,6 +65,14 @@ fn one(namespace: Option<&str>, findings: &[&Finding], seconds: u64) -> Value {
             });
             if let Some(ns) = &o.namespace {
                 resource["namespace"] = json!(ns);
+            }
+            let mut properties = json!({
+                "path": f.path,
+                "location": f.location.file.to_string(),
+                "remediation": f.remediation,
+            });
+            if let Some(state) = state {
+                properties["baseline"] = json!(state.as_str());
             }
             json!({
                 "source": "kubefort",
@@ -69,11 +85,7 @@ fn one(namespace: Option<&str>, findings: &[&Finding], seconds: u64) -> Value {
                 "timestamp": {"seconds": seconds, "nanos": 0},
                 "message": f.message,
                 "resources": [resource],
-                "properties": {
-                    "path": f.path,
-                    "location": f.location.file.to_string(),
-                    "remediation": f.remediation,
-                },
+                "properties": properties,
             })
         })
         .collect();
@@ -100,7 +112,17 @@ fn one(namespace: Option<&str>, findings: &[&Finding], seconds: u64) -> Value {
 /// Write the reports as one YAML stream of JSON documents (what
 /// `kubectl apply -f -` reads).
 pub fn write_to(report: &Report, seconds: u64, out: &mut dyn Write) -> io::Result<()> {
-    for (i, r) in reports(report, seconds).iter().enumerate() {
+    write_to_with(report, seconds, None, out)
+}
+
+/// [`write_to`] with the comparison with a baseline.
+pub fn write_to_with(
+    report: &Report,
+    seconds: u64,
+    cmp: Option<&Comparison>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for (i, r) in reports_with(report, seconds, cmp).iter().enumerate() {
         if i > 0 {
             out.write_all(b"---\n")?;
         }

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use kubefort_core::{Finding, InputError, Report, RuleMeta, Severity};
 
+use crate::baseline::{OldFinding, State};
 use crate::stream::{map_order, to_string, write_pretty, Seq};
 use crate::WriteOptions;
 
@@ -120,7 +121,37 @@ fn rule_descriptor(m: &RuleMeta) -> Value {
     })
 }
 
-fn result(f: &Finding, rule_index: Option<usize>) -> Value {
+/// A finding of the baseline that this run no longer reports: a result
+/// with `baselineState` `absent`.
+fn absent_result(f: &OldFinding, rule_index: Option<usize>) -> Value {
+    let o = &f.object;
+    let physical = if f.location.line > 0 {
+        json!({
+            "artifactLocation": {"uri": file_uri(&f.location.file)},
+            "region": {"startLine": f.location.line, "startColumn": f.location.column.max(1)},
+        })
+    } else {
+        json!({"artifactLocation": {"uri": api_uri(&f.location.file)}})
+    };
+    let mut r = json!({
+        "ruleId": f.rule,
+        "level": level(f.severity),
+        "message": {"text": format!("{} ({}: {})", f.message, o, f.path)},
+        "locations": [{"physicalLocation": physical}],
+        "baselineState": "absent",
+        "properties": {
+            "severity": f.severity.as_str(),
+            "path": f.path,
+            "remediation": f.remediation,
+        },
+    });
+    if let Some(i) = rule_index {
+        r["ruleIndex"] = json!(i);
+    }
+    r
+}
+
+fn result(f: &Finding, rule_index: Option<usize>, state: Option<State>) -> Value {
     let o = &f.object;
     let fqn = [
         o.kind.as_str(),
@@ -168,6 +199,9 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     });
     if let Some(i) = rule_index {
         r["ruleIndex"] = json!(i);
+    }
+    if let Some(state) = state {
+        r["baselineState"] = json!(state.as_str());
     }
     if let Some(reason) = &f.suppressed {
         let kind = if reason.contains("(annotation ") || reason.starts_with("annotation ") {
@@ -247,11 +281,20 @@ impl Serialize for Run<'_> {
                 "results" => m.serialize_entry(
                     key,
                     &Seq(|| {
-                        report
-                            .findings
+                        let cmp = self.0.opts.baseline.as_deref();
+                        let found =
+                            report.findings.iter().enumerate().map(move |(i, f)| {
+                                result(f, index(f.rule), cmp.map(|c| c.state(i)))
+                            });
+                        let suppressed = report
+                            .suppressed
                             .iter()
-                            .chain(&report.suppressed)
-                            .map(|f| result(f, index(f.rule)))
+                            .map(move |f| result(f, index(f.rule), None));
+                        let absent = cmp
+                            .into_iter()
+                            .flat_map(|c| &c.fixed)
+                            .map(move |f| absent_result(f, index(&f.rule)));
+                        found.chain(suppressed).chain(absent)
                     }),
                 )?,
                 _ => unreachable!("every key is written"),

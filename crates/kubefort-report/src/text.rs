@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use kubefort_core::{Report, Severity, SkipLevel};
 
+use crate::baseline::{Comparison, State};
 use crate::{counts, WriteOptions};
 
 struct Paint {
@@ -34,7 +35,13 @@ pub fn write(report: &Report, opts: &WriteOptions) -> String {
     let p = Paint { on: opts.color };
     let mut out = String::new();
     let mut current: Option<&str> = None;
-    for f in &report.findings {
+    let cmp = opts.baseline.as_deref();
+    for (i, f) in report.findings.iter().enumerate() {
+        // With a baseline, only new findings are listed (all with --verbose).
+        let state = cmp.map(|c| c.state(i));
+        if state == Some(State::Unchanged) && !opts.verbose {
+            continue;
+        }
         if current != Some(&*f.location.file) {
             if current.is_some() {
                 out.push('\n');
@@ -49,9 +56,14 @@ pub fn write(report: &Report, opts: &WriteOptions) -> String {
         } else {
             String::new()
         };
+        let tag = match state {
+            Some(State::New) if opts.verbose => p.wrap("1;33", "new "),
+            Some(State::Unchanged) => p.wrap("2", "baseline "),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  {:>7}  {} {}  {}",
+            "  {:>7}  {} {tag}{}  {}",
             pos,
             p.severity(f.severity),
             p.wrap("1", f.rule),
@@ -73,8 +85,28 @@ pub fn write(report: &Report, opts: &WriteOptions) -> String {
             );
         }
     }
-    if !report.findings.is_empty() {
+    if current.is_some() {
         out.push('\n');
+    }
+    if let Some(cmp) = cmp.filter(|_| opts.verbose) {
+        for f in &cmp.fixed {
+            let at = if f.location.line > 0 {
+                format!("{}:{}", f.location.file, f.location.line)
+            } else {
+                f.location.file.clone()
+            };
+            let _ = writeln!(
+                out,
+                "{} {at}: {} on {} · {}",
+                p.wrap("32", "fixed:"),
+                f.rule,
+                f.object,
+                f.path
+            );
+        }
+        if !cmp.fixed.is_empty() {
+            out.push('\n');
+        }
     }
     if opts.verbose && !report.suppressed.is_empty() {
         for f in &report.suppressed {
@@ -124,7 +156,27 @@ pub fn write(report: &Report, opts: &WriteOptions) -> String {
         out.push('\n');
     }
     out.push_str(&summary(report, &p));
+    if let Some(cmp) = cmp {
+        out.push_str(&baseline_line(cmp, &p));
+    }
     out
+}
+
+/// The comparison with the baseline, in one line.
+fn baseline_line(cmp: &Comparison, p: &Paint) -> String {
+    let new = cmp.new_count();
+    let new_text = format!("{new} new");
+    format!(
+        "Compared with {}: {}, {} unchanged, {} fixed\n",
+        cmp.name,
+        if new > 0 {
+            p.wrap("1;33", &new_text)
+        } else {
+            new_text
+        },
+        cmp.unchanged_count(),
+        cmp.fixed.len()
+    )
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -164,6 +164,11 @@ pub fn run(args: ClusterArgs) -> ExitCode {
     let objects = std::mem::take(&mut collection.objects);
     let nobjects = objects.len();
     let bootstrap = kubefort_cluster::bootstrap_objects(&objects);
+    let graphs = if args.run.html() {
+        crate::html_cmd::graphs_of_objects(&engine, &objects)
+    } else {
+        Vec::new()
+    };
     let mut report = engine.scan_objects(objects);
     fold_owned(&mut report, &collection.owned, &custom);
     if !args.include_bootstrap {
@@ -181,7 +186,7 @@ pub fn run(args: ClusterArgs) -> ExitCode {
         });
     }
     report.stats.objects = nobjects;
-    let code = emit(&report, &args.run, fail_on);
+    let code = emit(&report, &args.run, fail_on, graphs);
     if args.apply_reports {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

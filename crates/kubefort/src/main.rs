@@ -15,6 +15,7 @@ use kubefort_core::{select_rules, Engine, RuleMeta, Severity};
 use kubefort_report::WriteOptions;
 
 mod cluster_cmd;
+mod html_cmd;
 mod netpol_cmd;
 mod node_cmd;
 mod pss_cmd;
@@ -77,6 +78,8 @@ enum Format {
     Junit,
     /// wgpolicyk8s.io/v1alpha2 PolicyReports (one per namespace) and a ClusterPolicyReport
     Policyreport,
+    /// One self-contained HTML page: scores, charts, top risks, graphs, filterable findings
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -144,6 +147,18 @@ struct RunArgs {
     /// Never show a progress bar
     #[arg(long)]
     no_progress: bool,
+    /// Compare with an earlier JSON report: mark findings new or unchanged and count the fixed ones
+    #[arg(long, value_name = "REPORT.json")]
+    baseline: Option<PathBuf>,
+    /// Fail (exit 1) only on new findings at or above --fail-on (needs --baseline)
+    #[arg(long, requires = "baseline")]
+    fail_on_new: bool,
+}
+
+impl RunArgs {
+    fn html(&self) -> bool {
+        matches!(self.format, Format::Html)
+    }
 }
 
 #[derive(clap::Args)]
@@ -320,11 +335,50 @@ fn scan(args: ScanArgs) -> ExitCode {
     report.errors.sort();
     report.skipped.extend(discovered.skipped);
     report.skipped.sort();
-    emit(&report, &args.run, fail_on)
+    let graphs = if args.run.html() {
+        html_cmd::graphs_of_files(&engine, &discovered.files)
+    } else {
+        Vec::new()
+    };
+    emit(&report, &args.run, fail_on, graphs)
+}
+
+/// The `--baseline` comparison, or why it cannot be made (exit 2).
+fn compare(
+    report: &kubefort_core::Report,
+    path: &std::path::Path,
+) -> Result<kubefort_report::baseline::Comparison, ExitCode> {
+    use kubefort_report::baseline::{Baseline, Comparison, MAX_BASELINE_SIZE};
+    use std::io::Read;
+    let name = path.display().to_string();
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_BASELINE_SIZE + 1).read_to_string(&mut text))
+        .map_err(|e| usage_error(format!("--baseline {name}: cannot read it: {e}")))?;
+    if text.len() as u64 > MAX_BASELINE_SIZE {
+        return Err(usage_error(format!(
+            "--baseline {name}: larger than {} MiB; is it a kubefort JSON report?",
+            MAX_BASELINE_SIZE >> 20
+        )));
+    }
+    let baseline =
+        Baseline::parse(&name, &text).map_err(|e| usage_error(format!("--baseline {e}")))?;
+    Ok(Comparison::new(report, &baseline))
 }
 
 /// Write the report where and how `run` says, and choose the exit code.
-fn emit(report: &kubefort_core::Report, run: &RunArgs, fail_on: Severity) -> ExitCode {
+/// `graphs` are drawn in the HTML report.
+fn emit(
+    report: &kubefort_core::Report,
+    run: &RunArgs,
+    fail_on: Severity,
+    graphs: Vec<kubefort_report::html::Graph>,
+) -> ExitCode {
+    let baseline = match run.baseline.as_deref().map(|p| compare(report, p)) {
+        None => None,
+        Some(Ok(c)) => Some(std::sync::Arc::new(c)),
+        Some(Err(code)) => return code,
+    };
     let to_terminal = run.output.is_none() && std::io::stdout().is_terminal();
     let color = match run.color {
         ColorChoice::Always => true,
@@ -338,6 +392,8 @@ fn emit(report: &kubefort_core::Report, run: &RunArgs, fail_on: Severity) -> Exi
         color,
         verbose: run.verbose,
         tool_version: env!("CARGO_PKG_VERSION"),
+        baseline,
+        fail_on_new: run.fail_on_new,
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -351,7 +407,23 @@ fn emit(report: &kubefort_core::Report, run: &RunArgs, fail_on: Severity) -> Exi
             Format::Json => kubefort_report::json::write_to(report, &opts, &mut out),
             Format::Sarif => kubefort_report::sarif::write_to(report, &opts, &mut out),
             Format::Junit => out.write_all(kubefort_report::junit::write(report, &opts).as_bytes()),
-            Format::Policyreport => kubefort_report::policyreport::write_to(report, now, &mut out),
+            Format::Policyreport => kubefort_report::policyreport::write_to_with(
+                report,
+                now,
+                opts.baseline.as_deref(),
+                &mut out,
+            ),
+            Format::Html => {
+                let extras = kubefort_report::html::Extras {
+                    sources: html_cmd::sources(
+                        report,
+                        kubefort_core::source::DEFAULT_MAX_FILE_SIZE,
+                    ),
+                    graphs: graphs.clone(),
+                    generated: now,
+                };
+                out.write_all(kubefort_report::html::write(report, &opts, &extras).as_bytes())
+            }
         }?;
         out.flush()
     };
@@ -389,7 +461,7 @@ fn emit(report: &kubefort_core::Report, run: &RunArgs, fail_on: Severity) -> Exi
     }
     if !report.errors.is_empty() {
         ExitCode::from(EXIT_ERROR)
-    } else if kubefort_report::fails(report, fail_on) {
+    } else if kubefort_report::run_fails(report, &opts) {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::from(EXIT_OK)
