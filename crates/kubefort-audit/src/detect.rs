@@ -261,6 +261,8 @@ pub struct Detector {
     state: State,
     pub stats: Stats,
     pub per_rule: HashMap<&'static str, RuleCount>,
+    /// The highest severity of an alert not suppressed.
+    pub worst: Option<Severity>,
 }
 
 impl Detector {
@@ -271,6 +273,7 @@ impl Detector {
             state: State::default(),
             stats: Stats::default(),
             per_rule: HashMap::new(),
+            worst: None,
         }
     }
 
@@ -361,6 +364,7 @@ impl Detector {
                 } else {
                     count.alerts += 1;
                     self.stats.alerts += 1;
+                    self.worst = self.worst.max(Some(alert.severity));
                 }
                 emit(alert);
             }

@@ -38,6 +38,9 @@ pub struct Config {
     pub pod_templates: Vec<PodTemplateConfig>,
     /// Largest file read, in bytes (default 32 MiB).
     pub max_file_size: Option<u64>,
+    /// Settings of `kubefort audit`, checked by kubefort-audit (docs/audit.md).
+    #[serde(default)]
+    pub audit: Option<serde_json::Value>,
 
     #[serde(skip)]
     pub file: Option<PathBuf>,

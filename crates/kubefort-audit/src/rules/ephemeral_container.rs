@@ -68,7 +68,7 @@ fn check(ctx: &mut Ctx<'_>) {
         .unwrap_or_default();
     let sev = ctx.attempt_severity(Severity::Medium);
     let msg = format!(
-        "{} added the ephemeral container{image} to pod {}{}",
+        "{} added an ephemeral container{image} to pod {}{}",
         ctx.who(),
         ctx.target(),
         ctx.outcome()

@@ -112,7 +112,12 @@ impl Ctx<'_> {
         } else {
             self.ev.name().to_string()
         };
-        match (self.ev.namespace(), name.as_str()) {
+        let ns = if self.ev.resource() == "namespaces" {
+            ""
+        } else {
+            self.ev.namespace()
+        };
+        match (ns, name.as_str()) {
             ("", "") => self.ev.resource().to_string(),
             ("", n) => n.to_string(),
             (ns, "") => format!("namespace {ns}"),
