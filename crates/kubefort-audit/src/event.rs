@@ -128,6 +128,16 @@ impl<'a> Event<'a> {
         Ok(ev)
     }
 
+    /// Parse one item of an EventList: the API server leaves out `kind` and
+    /// `apiVersion` there (the list carries them); when present they are checked.
+    pub fn parse_item(text: &'a str) -> Result<Event<'a>, String> {
+        let ev: Event<'a> = serde_json::from_str(text).map_err(|e| describe_json_error(&e))?;
+        if !(ev.kind.is_empty() && ev.api_version.is_empty()) {
+            ev.check()?;
+        }
+        Ok(ev)
+    }
+
     fn check(&self) -> Result<(), String> {
         if self.kind != "Event" {
             return Err(if self.kind.is_empty() {

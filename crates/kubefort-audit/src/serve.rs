@@ -179,7 +179,11 @@ pub fn judge(
 ) -> Detector {
     let mut batch_no: u64 = 0;
     while let Ok(body) = rx.recv() {
-        metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+        let _ = metrics
+            .queue_depth
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| {
+                Some(d.saturating_sub(1))
+            });
         batch_no += 1;
         let Ok(text) = std::str::from_utf8(&body) else {
             metrics.batches_invalid.fetch_add(1, Ordering::Relaxed);
@@ -208,7 +212,7 @@ pub fn judge(
             continue;
         }
         for (i, item) in list.items.iter().enumerate() {
-            match Event::parse(item.get()) {
+            match Event::parse_item(item.get()) {
                 Ok(ev) => {
                     metrics.events.fetch_add(1, Ordering::Relaxed);
                     det.feed(&ev, None, &mut |a: Alert| {
