@@ -37,6 +37,8 @@ pub struct AuditConfig {
     pub system_namespaces: Vec<String>,
     /// Largest event (one line, one webhook batch) read, in bytes.
     pub max_event_size: usize,
+    /// `audit-baseline-anomaly`: the lowest score reported (0 to 1).
+    pub baseline_threshold: f64,
 }
 
 impl Default for AuditConfig {
@@ -78,6 +80,7 @@ impl Default for AuditConfig {
                 .map(String::from)
                 .to_vec(),
             max_event_size: DEFAULT_MAX_EVENT_SIZE,
+            baseline_threshold: 0.5,
         }
     }
 }
@@ -119,6 +122,9 @@ impl AuditConfig {
         for cidr in &c.service_account_cidrs {
             crate::cidr::Cidr::parse(cidr)
                 .map_err(|e| format!("audit.service-account-cidrs: {e}"))?;
+        }
+        if !(0.0..=1.0).contains(&c.baseline_threshold) {
+            return Err("audit: baseline-threshold must be between 0 and 1".into());
         }
         if c.forbidden_threshold == 0 || c.forbidden_window_seconds == 0 {
             return Err(

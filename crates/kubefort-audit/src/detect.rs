@@ -99,6 +99,8 @@ pub struct Settings {
     pub user_agents: Vec<String>,
     /// The workload rules of kubefort-rules, run on the pods in requests.
     pub workloads: Engine,
+    /// The learned baseline, when one is given.
+    pub baseline: Option<crate::baseline::Baseline>,
 }
 
 impl Settings {
@@ -118,6 +120,7 @@ impl Settings {
             cidrs,
             user_agents,
             workloads: Engine::new(crate::rules::workload_rules(), Config::default()),
+            baseline: None,
         }
     }
 
@@ -146,6 +149,8 @@ pub struct State {
     pub mounts: HashMap<(String, String), Vec<String>>,
     /// Where each service-account credential was first used from.
     pub credential_ips: HashMap<String, String>,
+    /// Novelties `audit-baseline-anomaly` reported (each once per run).
+    pub reported: HashSet<String>,
     /// Audit IDs judged at `ResponseStarted` (not judged again at completion).
     started: HashSet<String>,
     started_order: VecDeque<String>,
@@ -275,6 +280,12 @@ impl Detector {
             per_rule: HashMap::new(),
             worst: None,
         }
+    }
+
+    /// Judge against a learned baseline (`audit-baseline-anomaly`).
+    pub fn with_baseline(mut self, baseline: crate::baseline::Baseline) -> Detector {
+        self.settings.baseline = Some(baseline);
+        self
     }
 
     pub fn rules(&self) -> &[&'static AuditRule] {

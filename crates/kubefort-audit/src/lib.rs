@@ -3,6 +3,7 @@
 //! (group `audit`), alerts and their writers, and the receiver for the API
 //! server's audit webhook backend.
 
+pub mod baseline;
 pub mod cidr;
 pub mod config;
 pub mod detect;

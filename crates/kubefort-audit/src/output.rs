@@ -103,7 +103,7 @@ pub fn summary(det: &Detector, errors: &[LineError], shown_errors: usize) -> Str
         let _ = writeln!(
             s,
             "\n  {:<w$}  {:<8}  {:>7}  {:>10}",
-            "rule", "severity", "alerts", "suppressed"
+            "rule", "default", "alerts", "suppressed"
         );
         for (name, sev, n, sup) in &rows {
             let _ = writeln!(s, "  {name:<w$}  {:<8}  {n:>7}  {sup:>10}", sev.as_str());

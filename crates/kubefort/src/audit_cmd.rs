@@ -32,9 +32,24 @@ pub struct AuditArgs {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Receive the API server's audit webhook batches over HTTPS and judge them live (GET /metrics for counters)
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// List the audit rules with severity, MITRE ATT&CK techniques, Falco counterparts and docs
     Rules(RulesArgs),
+    /// Learn each identity's normal behaviour from audit logs, for `kubefort audit --baseline`
+    Learn(LearnArgs),
+}
+
+#[derive(clap::Args)]
+struct LearnArgs {
+    /// Audit logs (JSON lines, plain or gzip-compressed) or - for standard input
+    #[arg(value_name = "LOG", required = true)]
+    logs: Vec<String>,
+    /// Where to write the baseline (JSON)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: PathBuf,
+    /// Largest event read, in bytes [default: 8388608]
+    #[arg(long, value_name = "BYTES")]
+    max_event_size: Option<usize>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -83,6 +98,9 @@ struct Common {
     /// When to use colours in text output
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
+    /// Flag what identities never or rarely did before, against this learned baseline (`kubefort audit learn`)
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -134,7 +152,8 @@ struct RulesArgs {
 pub fn run(args: AuditArgs) -> ExitCode {
     match args.command {
         Some(AuditCommand::Rules(r)) => rules(r),
-        Some(AuditCommand::Serve(s)) => serve(s),
+        Some(AuditCommand::Serve(s)) => serve(*s),
+        Some(AuditCommand::Learn(l)) => learn(l),
         None => files(args.files),
     }
 }
@@ -182,7 +201,76 @@ fn detector(c: &Common) -> Result<Detector, ExitCode> {
     }
     let rules = kubefort_audit::select_rules(c.select.as_deref(), &c.extend_select, &c.ignore)
         .map_err(usage_error)?;
-    Ok(Detector::new(rules, audit))
+    let det = Detector::new(rules, audit);
+    match &c.baseline {
+        None => Ok(det),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| usage_error(format!("cannot read {}: {e}", p.display())))?;
+            let b = kubefort_audit::baseline::Baseline::from_json(&text, &p.display().to_string())
+                .map_err(usage_error)?;
+            Ok(det.with_baseline(b))
+        }
+    }
+}
+
+fn learn(args: LearnArgs) -> ExitCode {
+    let max = args
+        .max_event_size
+        .unwrap_or(kubefort_audit::config::DEFAULT_MAX_EVENT_SIZE);
+    let mut b = kubefort_audit::baseline::Baseline::new();
+    let mut errors = 0usize;
+    let mut report = |e: LineError| {
+        if errors < SHOWN_ERRORS {
+            eprintln!("error: {e}");
+        }
+        errors += 1;
+    };
+    for log in &args.logs {
+        let (name, reader): (String, Box<dyn BufRead + Send>) = if log == "-" {
+            (
+                "<stdin>".into(),
+                Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())),
+            )
+        } else {
+            match read::open(Path::new(log)) {
+                Ok(r) => (log.clone(), r),
+                Err(e) => {
+                    report(LineError {
+                        file: log.clone(),
+                        line: 0,
+                        message: format!("cannot open: {e}"),
+                    });
+                    continue;
+                }
+            }
+        };
+        if let Err(e) =
+            kubefort_audit::baseline::learn_reader(&mut b, &name, reader, max, &mut report)
+        {
+            report(e);
+        }
+    }
+    let json = match serde_json::to_string(&b) {
+        Ok(j) => j,
+        Err(e) => return usage_error(e),
+    };
+    if let Err(e) = std::fs::write(&args.output, json) {
+        return usage_error(format!("cannot write {}: {e}", args.output.display()));
+    }
+    eprintln!(
+        "learned {} events of {} identities over {} day(s) into {}{}",
+        b.events,
+        b.identities.len(),
+        b.days(),
+        args.output.display(),
+        if errors > 0 {
+            format!(" ({errors} input errors)")
+        } else {
+            String::new()
+        }
+    );
+    ExitCode::from(if errors > 0 { EXIT_ERROR } else { EXIT_OK })
 }
 
 /// Where alerts go, and how they are written.

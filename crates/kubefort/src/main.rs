@@ -54,7 +54,7 @@ enum Command {
     /// RBAC questions: who can do what, may a user do it and why, effective rules, escalation paths
     Rbac(rbac_cmd::RbacArgs),
     /// Threat detection over Kubernetes audit events: log files, stdin, or live as the API server's audit webhook (`audit serve`)
-    Audit(audit_cmd::AuditArgs),
+    Audit(Box<audit_cmd::AuditArgs>),
     /// List the rules with their severity, groups and docs
     Rules(RulesArgs),
     /// Print a shell completion script
@@ -152,7 +152,7 @@ fn main() -> ExitCode {
         Command::Pss(args) => pss_cmd::run(args),
         Command::Netpol(args) => netpol_cmd::run(args),
         Command::Rbac(args) => rbac_cmd::run(args),
-        Command::Audit(args) => audit_cmd::run(args),
+        Command::Audit(args) => audit_cmd::run(*args),
         Command::Rules(args) => {
             let all = kubefort_rules::all();
             let metas: Vec<&RuleMeta> = all.iter().map(|r| &r.meta).collect();

@@ -244,7 +244,10 @@ fn bad_lines_are_reported_with_their_line_and_the_rest_is_judged() {
         format!("{name}:2: truncated JSON"),
         format!("{name}:3: not valid JSON"),
         format!("{name}:4: unsupported apiVersion \"audit.k8s.io/v1beta1\""),
-        format!("{name}:5: event of 5068 bytes skipped: larger than the limit of 4096 bytes"),
+        format!(
+            "{name}:5: event of {} bytes skipped: larger than the limit of 4096 bytes",
+            huge.len()
+        ),
         format!("{name}:7: not UTF-8"),
     ] {
         assert!(err.contains(&needle), "{needle:?} not in:\n{err}");
@@ -349,4 +352,94 @@ fn rules_listing_and_docs_are_in_sync() {
         generated == md,
         "docs/audit.md is out of date: replace everything after the marker line with the output of `cargo run -q -- audit rules --format markdown`"
     );
+}
+
+#[test]
+fn serve_explains_unusable_certificates() {
+    let o = run(&[
+        "audit",
+        "serve",
+        "--no-config",
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        "no/such/tls.crt",
+        "--tls-key",
+        "no/such/tls.key",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no/such/tls.crt"), "{}", stderr(&o));
+}
+
+#[test]
+fn learn_then_judge_against_the_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("baseline.json");
+    let o = run(&["audit", "learn", SAMPLE, "-o", b.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("learned "), "{}", stderr(&o));
+    let base: Value = serde_json::from_str(&std::fs::read_to_string(&b).unwrap()).unwrap();
+    assert_eq!(base["version"], 1);
+    assert!(
+        base["identities"]["system:serviceaccount:shop:cart"]["actions"]["get secrets shop"]
+            ["count"]
+            .as_u64()
+            >= Some(2)
+    );
+    // The history itself holds nothing new.
+    let o = run(&[
+        "audit",
+        "--no-config",
+        "--format",
+        "json",
+        "--select",
+        "audit-baseline-anomaly",
+        "--baseline",
+        b.to_str().unwrap(),
+        SAMPLE,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(json_alerts(&o).is_empty());
+    // A new action of a known identity is.
+    let sample = std::fs::read_to_string(root().join(SAMPLE)).unwrap();
+    let line = sample
+        .lines()
+        .find(|l| {
+            l.contains("\"username\":\"system:serviceaccount:shop:cart\"")
+                && l.contains("cart-config")
+        })
+        .unwrap()
+        .replace("\"verb\":\"get\"", "\"verb\":\"list\"")
+        .replace("\"resource\":\"configmaps\"", "\"resource\":\"secrets\"");
+    let log = dir.path().join("new.log");
+    std::fs::write(&log, format!("{line}\n")).unwrap();
+    let o = run(&[
+        "audit",
+        "--no-config",
+        "--format",
+        "json",
+        "--select",
+        "audit-baseline-anomaly",
+        "--baseline",
+        b.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    let alerts = json_alerts(&o);
+    assert_eq!(alerts.len(), 1, "{}", stdout(&o));
+    assert!(
+        alerts[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("never listed secrets in namespace shop before"),
+        "{}",
+        alerts[0]
+    );
+    let o = run(&[
+        "audit",
+        "--no-config",
+        "--baseline",
+        "no/such/baseline.json",
+        SAMPLE,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
 }

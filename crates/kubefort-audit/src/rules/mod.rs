@@ -13,6 +13,7 @@ pub mod admin_activity;
 pub mod admission_webhook_change;
 pub mod anonymous_allowed;
 pub mod anonymous_binding;
+pub mod baseline_anomaly;
 pub mod cluster_admin_binding;
 pub mod configmap_credentials;
 pub mod csr_approval;
@@ -211,6 +212,7 @@ pub fn all() -> Vec<&'static AuditRule> {
         &disallowed_namespace::RULE,
         &admin_activity::RULE,
         &resource_activity::RULE,
+        &baseline_anomaly::RULE,
     ]
 }
 
