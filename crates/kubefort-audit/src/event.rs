@@ -54,8 +54,18 @@ pub struct Event<'a> {
     pub request_received_timestamp: Cow<'a, str>,
     #[serde(borrow, default)]
     pub stage_timestamp: Cow<'a, str>,
+    /// The annotations the rules read (others are skipped unparsed).
     #[serde(borrow, default)]
-    pub annotations: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    pub annotations: Annotations<'a>,
+}
+
+/// The authorizer's annotations of an event.
+#[derive(Debug, Default, Deserialize)]
+pub struct Annotations<'a> {
+    /// `allow` or `forbid`. (The reason, `authorization.k8s.io/reason`, is
+    /// left in the raw event: no rule reads it.)
+    #[serde(borrow, default, rename = "authorization.k8s.io/decision")]
+    pub decision: Option<Cow<'a, str>>,
 }
 
 /// authentication.k8s.io/v1 UserInfo.
@@ -181,7 +191,7 @@ impl<'a> Event<'a> {
     }
 
     pub fn decision(&self) -> Option<&str> {
-        self.annotations.get(DECISION).map(|s| s.as_ref())
+        self.annotations.decision.as_deref()
     }
 
     pub fn resource(&self) -> &str {
