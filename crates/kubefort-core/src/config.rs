@@ -41,6 +41,9 @@ pub struct Config {
     /// Where `kubefort node` looks for a node's files (kubeadm's paths by default).
     #[serde(default)]
     pub node: NodePaths,
+    /// Settings of `kubefort audit`, checked by kubefort-audit (docs/audit.md).
+    #[serde(default)]
+    pub audit: Option<serde_json::Value>,
 
     #[serde(skip)]
     pub file: Option<PathBuf>,

@@ -14,6 +14,7 @@ use kubefort_core::source::{discover, Input};
 use kubefort_core::{select_rules, Engine, RuleMeta, Severity};
 use kubefort_report::WriteOptions;
 
+mod audit_cmd;
 mod cluster_cmd;
 mod html_cmd;
 mod netpol_cmd;
@@ -59,6 +60,8 @@ enum Command {
     Rbac(rbac_cmd::RbacArgs),
     /// Check this node's control-plane and kubelet files and their permissions (CIS Kubernetes Benchmark)
     Node(node_cmd::NodeArgs),
+    /// Threat detection over Kubernetes audit events: log files, stdin, or live as the API server's audit webhook (`audit serve`)
+    Audit(Box<audit_cmd::AuditArgs>),
     /// List the rules with their severity, groups and docs
     Rules(RulesArgs),
     /// Print a shell completion script
@@ -181,6 +184,7 @@ fn main() -> ExitCode {
         Command::Netpol(args) => netpol_cmd::run(args),
         Command::Rbac(args) => rbac_cmd::run(args),
         Command::Node(args) => node_cmd::run(args),
+        Command::Audit(args) => audit_cmd::run(*args),
         Command::Rules(args) => {
             let all = kubefort_rules::all();
             let metas: Vec<&RuleMeta> = all.iter().map(|r| &r.meta).collect();

@@ -174,8 +174,7 @@ fn empty_and_missing_roots() {
     assert_eq!(out.status.code(), Some(0));
     // The report says there was nothing; standard error says why.
     assert!(String::from_utf8_lossy(&out.stdout).contains("No findings in 0 objects"));
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("no Kubernetes node files found under"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Kubernetes node files found under"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to check"));
 
     let out = node(d.path(), &["--root", "/definitely/not/here"]);
