@@ -17,6 +17,7 @@ use kubefort_report::WriteOptions;
 mod netpol_cmd;
 mod pss_cmd;
 mod rbac_cmd;
+mod webhook_cmd;
 
 /// Exit code: nothing at or above --fail-on.
 const EXIT_OK: u8 = 0;
@@ -52,6 +53,8 @@ enum Command {
     Netpol(netpol_cmd::NetpolArgs),
     /// RBAC questions: who can do what, may a user do it and why, effective rules, escalation paths
     Rbac(rbac_cmd::RbacArgs),
+    /// Validating admission webhook: refuse insecure objects at the API server with the scan rules
+    Webhook(webhook_cmd::WebhookArgs),
     /// List the rules with their severity, groups and docs
     Rules(RulesArgs),
     /// Print a shell completion script
@@ -149,6 +152,7 @@ fn main() -> ExitCode {
         Command::Pss(args) => pss_cmd::run(args),
         Command::Netpol(args) => netpol_cmd::run(args),
         Command::Rbac(args) => rbac_cmd::run(args),
+        Command::Webhook(args) => webhook_cmd::run(args),
         Command::Rules(args) => {
             let all = kubefort_rules::all();
             let metas: Vec<&RuleMeta> = all.iter().map(|r| &r.meta).collect();
