@@ -304,6 +304,7 @@ fn decide(
     } else {
         let threshold = modes.enforce.0.unwrap_or(Severity::Critical);
         let n = denied.len();
+        denied.sort_by(|a, b| b.severity.cmp(&a.severity));
         let list: Vec<String> = denied.iter().map(|f| line(f)).collect();
         let message = format!(
             "kubefort denied {what}: {n} finding{} at or above {threshold}: {}",
@@ -317,6 +318,8 @@ fn decide(
             clip(&message, MAX_MESSAGE_CHARS),
         )
     };
+    // Most severe first: the API server may drop warnings past its budget.
+    warned.sort_by(|a, b| b.0.severity.cmp(&a.0.severity));
     let total = warned.len();
     for (f, pre_existing) in warned.iter().take(MAX_WARNINGS) {
         let mut w = format!("kubefort {}", line(f));

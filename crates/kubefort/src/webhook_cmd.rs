@@ -150,7 +150,9 @@ fn init(a: InitArgs) -> ExitCode {
     let mut names = service_names(&a.service, &a.namespace);
     if let Some(url) = &a.url {
         let Some(rest) = url.strip_prefix("https://") else {
-            return usage_error(format!("--url {url}: the API server calls webhooks over https://"));
+            return usage_error(format!(
+                "--url {url}: the API server calls webhooks over https://"
+            ));
         };
         let host = rest.split(['/', '?']).next().unwrap_or_default();
         let host = match host.strip_prefix('[') {
