@@ -270,3 +270,30 @@ mod tests {
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     }
 }
+
+#[cfg(test)]
+mod chart {
+    use super::*;
+
+    /// The Helm chart's webhook configuration sends the same resources as
+    /// the one `webhook init` prints.
+    #[test]
+    fn the_chart_sends_the_same_resources() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/helm/kubefort/templates/webhook.yaml"
+        );
+        let chart = std::fs::read_to_string(path).unwrap();
+        let mut printed = String::new();
+        rules_yaml(&mut printed, NAMESPACED_RESOURCES, "Namespaced");
+        rules_yaml(&mut printed, CLUSTER_RESOURCES, "Cluster");
+        let lines = |t: &str| -> Vec<String> {
+            t.lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("resources:") || l.starts_with("- apiGroups:"))
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(lines(&chart), lines(&printed));
+    }
+}

@@ -2,10 +2,10 @@
 //! same engine and rules as `kubefort scan`, and each finding is denied,
 //! warned about or recorded according to the namespace's modes.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use kubefort_core::namespaces::{NamespaceInfo, Namespaces};
-use kubefort_core::{select_rules, Engine, Finding, Rule, Severity};
+use kubefort_core::{select_rules, Check, Engine, Finding, Rule, Severity};
 
 use crate::policy::{Modes, Policy, UpdateMode};
 use crate::review::{Operation, Request, Response};
@@ -95,13 +95,22 @@ pub struct Outcome {
 
 /// The rules and policy of a running webhook.
 pub struct Validator {
-    engine: Engine,
+    /// The selected rules.
+    rules: Vec<&'static Rule>,
+    /// The object rules: what runs for a kind no inventory rule retains.
+    base: Engine,
+    /// For each kind some selected inventory rule retains, the object rules
+    /// and those inventory rules. An inventory rule sees only the objects of
+    /// the kinds it retains, so for one object of another kind it has
+    /// nothing to judge; leaving it out saves building its model (the RBAC
+    /// model with the bootstrap roles, the NetworkPolicy model) per request.
+    by_kind: HashMap<&'static str, Engine>,
     policy: Policy,
 }
 
 impl Validator {
     /// Select the rules the policy's scan settings name (less
-    /// [`NEEDS_CLUSTER`]) and build the engine.
+    /// [`NEEDS_CLUSTER`]) and build the engines.
     pub fn new(policy: Policy) -> Result<Validator, String> {
         let all = kubefort_rules::all();
         let c = &policy.scan;
@@ -110,10 +119,44 @@ impl Validator {
                 .into_iter()
                 .filter(|r| !NEEDS_CLUSTER.contains(&r.meta.name))
                 .collect();
+        let object_rules = || -> Vec<&'static Rule> {
+            rules
+                .iter()
+                .copied()
+                .filter(|r| !matches!(r.check, Check::Inventory { .. }))
+                .collect()
+        };
+        let mut kinds: Vec<&'static str> = rules
+            .iter()
+            .filter_map(|r| match r.check {
+                Check::Inventory { retain, .. } => Some(retain.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let by_kind = kinds
+            .into_iter()
+            .map(|kind| {
+                let mut rs = object_rules();
+                rs.extend(rules.iter().copied().filter(
+                    |r| matches!(r.check, Check::Inventory { retain, .. } if retain.contains(&kind)),
+                ));
+                (kind, Engine::new(rs, policy.scan_config()))
+            })
+            .collect();
         Ok(Validator {
-            engine: Engine::new(rules, policy.scan_config()),
+            base: Engine::new(object_rules(), policy.scan_config()),
+            by_kind,
+            rules,
             policy,
         })
+    }
+
+    /// The engine that judges an object of `kind`.
+    pub fn engine_for(&self, kind: &str) -> &Engine {
+        self.by_kind.get(kind).unwrap_or(&self.base)
     }
 
     pub fn policy(&self) -> &Policy {
@@ -122,7 +165,7 @@ impl Validator {
 
     /// The names of the rules the webhook runs.
     pub fn rule_names(&self) -> Vec<&'static str> {
-        self.engine.rules().iter().map(|r| r.meta.name).collect()
+        self.rules.iter().map(|r| r.meta.name).collect()
     }
 
     /// Decide a request. `namespace` is the request namespace's Namespace
@@ -164,9 +207,8 @@ impl Validator {
             return allow(Decision::Skipped, None);
         };
         let object = with_namespace(object, &req.namespace);
-        let report = self
-            .engine
-            .scan_str_in("request.object", &object, &namespaces);
+        let engine = self.engine_for(&req.kind.kind);
+        let report = engine.scan_str_in("request.object", &object, &namespaces);
         let what = describe(req);
         if !report.errors.is_empty() {
             let errors: Vec<String> = report
@@ -203,7 +245,7 @@ impl Validator {
         let existing: HashSet<(&'static str, String)> = match (req.operation, req.old_object) {
             (Operation::Update, Some(old)) if self.policy.update == UpdateMode::NewViolations => {
                 let old = with_namespace(old, &req.namespace);
-                self.engine
+                engine
                     .scan_str_in("request.oldObject", &old, &namespaces)
                     .findings
                     .into_iter()
