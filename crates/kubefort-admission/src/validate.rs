@@ -346,7 +346,7 @@ fn decide(
     } else {
         let threshold = modes.enforce.0.unwrap_or(Severity::Critical);
         let n = denied.len();
-        denied.sort_by(|a, b| b.severity.cmp(&a.severity));
+        denied.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let list: Vec<String> = denied.iter().map(|f| line(f)).collect();
         let message = format!(
             "kubefort denied {what}: {n} finding{} at or above {threshold}: {}",
@@ -361,7 +361,7 @@ fn decide(
         )
     };
     // Most severe first: the API server may drop warnings past its budget.
-    warned.sort_by(|a, b| b.0.severity.cmp(&a.0.severity));
+    warned.sort_by_key(|w| std::cmp::Reverse(w.0.severity));
     let total = warned.len();
     for (f, pre_existing) in warned.iter().take(MAX_WARNINGS) {
         let mut w = format!("kubefort {}", line(f));
