@@ -394,3 +394,74 @@ async fn the_api_server_enforces_kubefort_decisions() {
     .await;
     assert_eq!(a.status, 201, "{}", a.body);
 }
+
+/// The plain manifests are accepted by a real API server as they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_server_accepts_the_plain_manifests() {
+    let env = TestEnv::start(EnvOptions::default()).await.unwrap();
+    let admin = env.client().await.unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/kubefort-webhook.yaml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut kinds = Vec::new();
+    for doc in load_str(&text, &Limits::default()) {
+        let v = doc.unwrap().root.to_json();
+        if v.is_null() {
+            continue;
+        }
+        let kind = v["kind"].as_str().unwrap().to_string();
+        let ns = v["metadata"]["namespace"].as_str().unwrap_or("kubefort");
+        let url = match kind.as_str() {
+            "Namespace" => "/api/v1/namespaces".to_string(),
+            "ClusterRole" | "ClusterRoleBinding" => format!(
+                "/apis/rbac.authorization.k8s.io/v1/{}s",
+                kind.to_lowercase()
+            ),
+            "ServiceAccount" | "ConfigMap" | "Service" => {
+                format!("/api/v1/namespaces/{ns}/{}s", kind.to_lowercase())
+            }
+            "Deployment" => format!("/apis/apps/v1/namespaces/{ns}/deployments"),
+            "PodDisruptionBudget" => {
+                format!("/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets")
+            }
+            "NetworkPolicy" => {
+                format!("/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies")
+            }
+            other => panic!("no path for {other}"),
+        };
+        let a = call(&admin, "POST", &url, Some(&v)).await;
+        assert_eq!(a.status, 201, "{kind}: {}", a.body);
+        kinds.push(kind);
+    }
+    for k in [
+        "Namespace",
+        "Deployment",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "ClusterRole",
+    ] {
+        assert!(kinds.iter().any(|x| x == k), "{k} missing from {kinds:?}");
+    }
+    // The Deployment's pods meet the namespace's Pod Security level: a
+    // server-side dry run of its pod template in the namespace passes.
+    let d = call(
+        &admin,
+        "GET",
+        "/apis/apps/v1/namespaces/kubefort/deployments/kubefort-webhook",
+        None,
+    )
+    .await;
+    let template = &d.body["spec"]["template"];
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe", "namespace": "kubefort", "labels": template["metadata"]["labels"]}, "spec": template["spec"]});
+    let a = call(
+        &admin,
+        "POST",
+        "/api/v1/namespaces/kubefort/pods?dryRun=All",
+        Some(&pod),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert!(a.warnings.is_empty(), "{:?}", a.warnings);
+}
