@@ -11,7 +11,7 @@ if [ ! -x "$helm" ]; then
   command -v go >/dev/null || { echo "error: building helm needs Go" >&2; exit 1; }
   mkdir -p "$tools"
   echo "building helm $HELM_VERSION (once) into $tools" >&2
-  GOBIN="$tools" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  GOBIN="$tools" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
