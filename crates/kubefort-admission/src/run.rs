@@ -71,9 +71,9 @@ pub fn run(config: RunConfig) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+        let addr = listener.local_addr().unwrap_or(config.addr);
         server::log(format!(
-            "listening on https://{} with {} rules",
-            config.addr,
+            "listening on https://{addr} with {} rules",
             validator.rule_names().len()
         ));
         let state = Arc::new(server::State::new(validator, lookup, config.options));
