@@ -419,3 +419,51 @@ pub fn namespace(name: &str, labels: &[(&str, &str)]) -> NamespaceInfo {
         pos: kubefort_core::Pos { line: 1, column: 1 },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::review::decode;
+
+    fn review(namespace: &str, object: &str) -> String {
+        format!(
+            r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{{"uid":"u","kind":{{"group":"","version":"v1","kind":"Pod"}},"namespace":"{namespace}","operation":"CREATE","userInfo":{{"username":"a"}},"object":{object}}}}}"#
+        )
+    }
+
+    /// The Pod Security rules read the namespace's labels from the API
+    /// server, and the object gets the request's namespace when it has none.
+    #[test]
+    fn pod_security_follows_the_namespace_labels() {
+        let v = Validator::new(Policy::default()).unwrap();
+        let pod = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"r/a:1"}]}}"#;
+        let body = review("tight", pod);
+        let req = decode(body.as_bytes()).unwrap();
+        let unlabelled = v.evaluate(&req, Some(&namespace("tight", &[])));
+        assert!(!unlabelled.actions.iter().any(|(r, _)| r.starts_with("pss-")));
+        let ns = namespace("tight", &[("pod-security.kubernetes.io/enforce", "restricted")]);
+        let labelled = v.evaluate(&req, Some(&ns));
+        let pss: Vec<&str> = labelled
+            .actions
+            .iter()
+            .map(|(r, _)| *r)
+            .filter(|r| r.starts_with("pss-"))
+            .collect();
+        assert!(pss.contains(&"pss-run-as-non-root"), "{pss:?}");
+        // Medium findings: warnings under the default modes.
+        assert!(labelled.response.allowed);
+        assert!(labelled
+            .response
+            .warnings
+            .iter()
+            .any(|w| w.contains("pss-run-as-non-root")));
+    }
+
+    #[test]
+    fn long_messages_are_one_clipped_line() {
+        assert_eq!(clip("a\nb", 10), "a b");
+        let c = clip(&"x".repeat(500), 240);
+        assert_eq!(c.chars().count(), 240);
+        assert!(c.ends_with('…'));
+    }
+}
