@@ -440,8 +440,14 @@ mod tests {
         let body = review("tight", pod);
         let req = decode(body.as_bytes()).unwrap();
         let unlabelled = v.evaluate(&req, Some(&namespace("tight", &[])));
-        assert!(!unlabelled.actions.iter().any(|(r, _)| r.starts_with("pss-")));
-        let ns = namespace("tight", &[("pod-security.kubernetes.io/enforce", "restricted")]);
+        assert!(!unlabelled
+            .actions
+            .iter()
+            .any(|(r, _)| r.starts_with("pss-")));
+        let ns = namespace(
+            "tight",
+            &[("pod-security.kubernetes.io/enforce", "restricted")],
+        );
         let labelled = v.evaluate(&req, Some(&ns));
         let pss: Vec<&str> = labelled
             .actions
