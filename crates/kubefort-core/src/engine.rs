@@ -209,6 +209,29 @@ impl Engine {
         self.finish(1, vec![o])
     }
 
+    /// Scan in-memory text as if it were the file `name`, with namespaces
+    /// known from elsewhere (an API server, for an admission request): the
+    /// namespaced rules see them as if the inputs had declared them.
+    /// Namespaces the text itself declares are added to them.
+    pub fn scan_str_in(&self, name: &str, text: &str, namespaces: &Namespaces) -> Report {
+        let src = SourceFile {
+            name: name.into(),
+            path: None,
+        };
+        let retain = self.retained_kinds();
+        let mut scope = self.scope();
+        if self.needs_namespaces() {
+            scope.namespaces = namespaces.clone();
+            scope
+                .namespaces
+                .extend(namespaces_in(&src.name, text, &self.limits));
+        }
+        let o = self.scan_text(&src, text, &retain, &scope, &|e, o, s, out| {
+            e.check_object(o, s, out, Phase::All)
+        });
+        self.finish(1, vec![o])
+    }
+
     /// Load every object of `files` and hand each to `visit` (in parallel),
     /// keeping what it returns; no rule runs. `visit` sees the scan scope,
     /// with the inputs' Namespace objects when `with_namespaces` is set.

@@ -21,6 +21,7 @@ mod netpol_cmd;
 mod node_cmd;
 mod pss_cmd;
 mod rbac_cmd;
+mod webhook_cmd;
 
 /// Exit code: nothing at or above --fail-on.
 const EXIT_OK: u8 = 0;
@@ -62,6 +63,8 @@ enum Command {
     Node(node_cmd::NodeArgs),
     /// Threat detection over Kubernetes audit events: log files, stdin, or live as the API server's audit webhook (`audit serve`)
     Audit(Box<audit_cmd::AuditArgs>),
+    /// Validating admission webhook: refuse insecure objects at the API server with the scan rules
+    Webhook(webhook_cmd::WebhookArgs),
     /// List the rules with their severity, groups and docs
     Rules(RulesArgs),
     /// Print a shell completion script
@@ -185,6 +188,7 @@ fn main() -> ExitCode {
         Command::Rbac(args) => rbac_cmd::run(args),
         Command::Node(args) => node_cmd::run(args),
         Command::Audit(args) => audit_cmd::run(*args),
+        Command::Webhook(args) => webhook_cmd::run(args),
         Command::Rules(args) => {
             let all = kubefort_rules::all();
             let metas: Vec<&RuleMeta> = all.iter().map(|r| &r.meta).collect();
