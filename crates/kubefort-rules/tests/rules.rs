@@ -10,7 +10,14 @@ fn scan(rule: &str, file: &Path) -> Report {
     assert_eq!(rules.len(), 1);
     let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let name = format!("{rule}/{}", file.file_name().unwrap().to_string_lossy());
-    let mut config = Config::default();
+    // A rule with settings reads them from `config.yaml` beside its fixtures.
+    let settings = file.with_file_name("config.yaml");
+    let mut config = if settings.is_file() {
+        Config::load(&settings).unwrap()
+    } else {
+        Config::default()
+    };
+    kubefort_rules::configure(&mut config).unwrap();
     config.select = Some(vec![rule.to_string()]);
     Engine::new(rules, config).scan_str(&name, &text)
 }
