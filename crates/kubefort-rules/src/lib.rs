@@ -5,7 +5,9 @@
 use kubefort_core::{Config, Rule, RuleSettings};
 
 pub mod correctness;
+pub mod hardening;
 pub mod images;
+pub mod metadata;
 pub mod network;
 pub mod pss;
 pub mod rbac;
@@ -21,6 +23,15 @@ pub fn all() -> Vec<&'static Rule> {
         &workload::host_ipc::RULE,
         &workload::host_path_volume::RULE,
         &workload::dangerous_capabilities::RULE,
+        &workload::sudo::RULE,
+        &hardening::service_account_token::RULE,
+        &hardening::read_only_root_fs::RULE,
+        &hardening::low_user_id::RULE,
+        &hardening::root_group::RULE,
+        &hardening::writable_host_path::RULE,
+        &hardening::host_aliases::RULE,
+        &hardening::default_sa_automount::RULE,
+        &hardening::secret_env_var::RULE,
         &images::latest_tag::RULE,
         &images::digest_not_pinned::RULE,
         &images::pull_policy::RULE,
@@ -37,6 +48,8 @@ pub fn all() -> Vec<&'static Rule> {
         &reliability::missing_liveness_probe::RULE,
         &reliability::missing_readiness_probe::RULE,
         &correctness::duplicate_object::RULE,
+        &metadata::required_labels::RULE,
+        &metadata::required_annotations::RULE,
         &network::workload_without_policy::RULE,
         &network::missing_default_deny_ingress::RULE,
         &network::missing_default_deny_egress::RULE,
@@ -73,6 +86,9 @@ pub fn settings() -> Vec<&'static RuleSettings> {
     vec![
         &images::allowed_registries::SETTINGS,
         &images::blocked_registries::SETTINGS,
+        &hardening::low_user_id::SETTINGS,
+        &metadata::required_labels::SETTINGS,
+        &metadata::required_annotations::SETTINGS,
     ]
 }
 
@@ -88,6 +104,10 @@ pub const GROUPS: &[(&str, &str)] = &[
     (
         "security",
         "Settings that weaken isolation between workloads and the node",
+    ),
+    (
+        "hardening",
+        "Defence in depth the peers recommend but that is a matter of policy (opt-in)",
     ),
     (
         "pss-baseline",
@@ -106,6 +126,10 @@ pub const GROUPS: &[(&str, &str)] = &[
     (
         "rbac",
         "Risky RBAC permissions and bindings, and escalation paths to cluster-admin, evaluated as the API server's authorizer does",
+    ),
+    (
+        "metadata",
+        "Labels and annotations the configuration requires",
     ),
     (
         "correctness",
