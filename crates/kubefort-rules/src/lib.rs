@@ -12,6 +12,7 @@ pub mod network;
 pub mod pss;
 pub mod rbac;
 pub mod reliability;
+pub mod secrets;
 pub mod workload;
 
 /// Every built-in rule, in documentation order.
@@ -43,6 +44,10 @@ pub fn all() -> Vec<&'static Rule> {
         &images::git_sync_exec::RULE,
         &images::ingress_nginx_eol::RULE,
         &images::ingress_nginx_snippets::RULE,
+        &secrets::in_env::RULE,
+        &secrets::in_configmap::RULE,
+        &secrets::in_annotations::RULE,
+        &secrets::secret_in_manifest::RULE,
         &reliability::missing_memory_limit::RULE,
         &reliability::missing_cpu_limit::RULE,
         &reliability::missing_liveness_probe::RULE,
@@ -118,6 +123,10 @@ pub const GROUPS: &[(&str, &str)] = &[
         "Pod Security Standards, restricted level (includes baseline), evaluated as the Pod Security Admission controller does",
     ),
     ("images", "Image references and supply chain: tags, digests, registries, known-bad components"),
+    (
+        "secrets",
+        "Credentials written into manifests: env values, arguments, ConfigMaps, annotations, committed Secrets",
+    ),
     ("reliability", "Resource limits and health probes"),
     (
         "network",

@@ -302,16 +302,16 @@ fn junit_has_a_case_per_object_and_group() {
     let o = run(&["scan", "--no-config", "-f", "junit", "examples/insecure"]);
     let x = String::from_utf8(o.stdout).unwrap();
     assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
-    // 4 objects (Namespace, Deployment, DaemonSet, CronJob) x 9 rule categories.
+    // 4 objects (Namespace, Deployment, DaemonSet, CronJob) x 10 rule categories.
     assert!(
-        x.contains("<testsuites name=\"kubefort\" tests=\"36\" failures=\"8\""),
+        x.contains("<testsuites name=\"kubefort\" tests=\"40\" failures=\"8\""),
         "{x}"
     );
     assert!(
         x.contains("<testsuite name=\"kubefort.security\" tests=\"4\" failures=\"3\""),
         "{x}"
     );
-    assert_eq!(x.matches("<testcase ").count(), 36);
+    assert_eq!(x.matches("<testcase ").count(), 40);
     assert_eq!(
         x.matches("<testsuite ").count(),
         x.matches("</testsuite>").count()
