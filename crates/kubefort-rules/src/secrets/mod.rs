@@ -120,7 +120,7 @@ static SECRET_NAME: LazyLock<Regex> = LazyLock::new(|| {
 /// what it is called, how it behaves.
 static NOT_A_VALUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)(?:_?(?:file|path|dir|name|ref|key_?id|id|url|uri|endpoint|enabled|enable|disabled|required|ttl|timeout|expiry|expiration|length|len|size|header|type|mode|policy|secret_?name|namespace|version|format|source|mount|location|provider|keyring|store|arn|hash_?algorithm|rotation|refresh_?interval|lifetime|duration|seconds|minutes|hours|days|count|max|min|limit|field|prefix|audience|issuer|scope|scopes)$)",
+        r"(?i-u)(?:_?(?:file|path|dir|env|var|pattern|regex|name|ref|key_?id|id|url|uri|endpoint|enabled|enable|disabled|required|ttl|timeout|expiry|expiration|length|len|size|header|type|mode|policy|secret_?name|namespace|version|format|source|mount|location|provider|keyring|store|arn|hash_?algorithm|rotation|refresh_?interval|lifetime|duration|seconds|minutes|hours|days|count|max|min|limit|field|prefix|audience|issuer|scope|scopes)$)",
     )
     .expect("valid pattern")
 });
@@ -184,10 +184,19 @@ pub fn is_placeholder(v: &str) -> bool {
     if t.contains("$(") || t.contains("${") || t.contains("{{") || t.contains("}}") {
         return true;
     }
-    if t.starts_with('$')
+    // `$VAR`, and Argo CD's `$secret-key` / `$dex.github.clientSecret`.
+    if t.len() > 1
+        && t.starts_with('$')
         && t[1..]
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    {
+        return true;
+    }
+    // The name of another variable: `HF_TOKEN`, `GOOGLE_API_KEY_VAL`.
+    if t.chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && t.contains('_')
     {
         return true;
     }
@@ -246,6 +255,13 @@ pub(crate) fn looks_random(v: &str) -> bool {
         return false;
     }
     if t.parse::<f64>().is_ok() {
+        return false;
+    }
+    // Code and patterns: `os.environ["TOKEN"]`, `getenv("X")`, `^.{8,32}$`.
+    if (t.contains('(') && t.contains(')'))
+        || (t.contains('[') && t.contains(']'))
+        || (t.starts_with('^') && t.ends_with('$'))
+    {
         return false;
     }
     // Names of other objects and keys: lowercase words joined by - . _
@@ -341,7 +357,9 @@ pub fn scan_document(text: &str) -> Option<(usize, Found)> {
         return Some((line, f));
     }
     for (i, line) in text.lines().enumerate() {
-        let l = line.trim().trim_end_matches(',');
+        // Without a trailing comment (`key: value # note`).
+        let l = line.split(" #").next().unwrap_or(line);
+        let l = l.trim().trim_end_matches(',');
         if l.starts_with('#') || l.starts_with("//") {
             continue;
         }
@@ -409,6 +427,12 @@ mod tests {
         assert!(scan_named("LOG_LEVEL", "q9W!xz7Lp2#r").is_none());
         assert!(scan_named("SECRET_KEY_BASE", "my-app-secret-key").is_none());
         assert!(scan_named("TOKEN_TTL", "3600").is_none());
+        assert!(scan_named("HF_TOKEN", "HF_TOKEN").is_none());
+        assert!(scan_named("clientSecret", "$dex.github.clientSecret").is_none());
+        assert!(scan_named("token", "$slack-token").is_none());
+        assert!(scan_named("secretEnv", "OIDC_CLIENT_SECRET").is_none());
+        assert!(scan_named("passwordPattern", "^.{8,32}$").is_none());
+        assert!(scan_named("token", "os.environ[\"HUB_TOKEN\"]").is_none());
     }
 
     #[test]

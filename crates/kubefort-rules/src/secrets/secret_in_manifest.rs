@@ -13,8 +13,11 @@ pub static RULE: Rule = Rule {
         docs: r#"## What it does
 Flags `Secret` objects whose `data` or `stringData` hold at least one value
 that is not empty or a placeholder (`changeme`, `<password>`, `${VAR}`,
-`{{ … }}`; `data` values are base64-decoded first). The finding names the
-keys, never the values.
+`{{ … }}`; `data` values are base64-decoded first), unless the only
+committed keys are settings beside a credential (`url`, `type`,
+`username`, `host`, `port`, … as in Argo CD's repository Secrets, whose
+password is added out of band). The finding names the keys, never the
+values.
 
 The safe forms are other kinds and are never flagged: `SealedSecret`
 (bitnami.com: encrypted for the cluster's controller), `ExternalSecret` and
@@ -94,6 +97,28 @@ fn real_value(v: &str, encoded: bool) -> bool {
     }
 }
 
+/// Keys that name where or as whom, not the credential itself.
+const NOT_CREDENTIALS: &[&str] = &[
+    "url",
+    "type",
+    "name",
+    "username",
+    "user",
+    "project",
+    "server",
+    "host",
+    "hostname",
+    "port",
+    "namespace",
+    "database",
+    "db",
+    "region",
+    "insecure",
+    "enableoci",
+    "enablelfs",
+    "proxy",
+];
+
 fn check(ctx: &mut ObjectCtx<'_>) {
     let id = &ctx.object.id;
     if id.kind != "Secret" || id.api_version != "v1" {
@@ -109,13 +134,18 @@ fn check(ctx: &mut ObjectCtx<'_>) {
             .filter(|(_, v)| v.as_str().is_some_and(|s| real_value(s, encoded)))
             .map(|(k, _)| k.to_string())
             .collect();
-        if keys.is_empty() {
+        // Only settings beside the credential (Argo CD's repository
+        // Secrets: url, type, username) are not a committed credential.
+        if keys
+            .iter()
+            .all(|k| NOT_CREDENTIALS.contains(&k.to_ascii_lowercase().as_str()))
+        {
             continue;
         }
         ctx.report(
             FieldPath::root().key(field),
             format!(
-                "Secret {name:?} commits {} value{} in {field} ({}): base64 is not encryption",
+                "Secret {name:?} commits {} value{} in {field} ({}): in source control a Secret is plaintext",
                 keys.len(),
                 if keys.len() > 1 { "s" } else { "" },
                 keys.join(", ")
