@@ -211,6 +211,15 @@ pub fn is_placeholder(v: &str) -> bool {
     {
         return true;
     }
+    // Self-describing fillers: `nvapi-NVKEY`, `YOUR_TOKEN_ID`, `MYPASSWORD`.
+    let upper = t.to_ascii_uppercase();
+    if ["TOKEN", "PASSWORD", "SECRET", "APIKEY"]
+        .iter()
+        .any(|w| upper.contains(w))
+        || upper.ends_with("KEY")
+    {
+        return true;
+    }
     t.contains("EXAMPLE")
         || lower.contains("changeme")
         || lower.contains("change-me")

@@ -1,7 +1,7 @@
 use kubefort_core::rule::{Check, Rule, RuleMeta};
 use kubefort_core::{FieldPath, ObjectCtx, Severity};
 
-use super::is_placeholder;
+use super::{is_placeholder, looks_random, scan_document, scan_named, secret_name};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
@@ -12,11 +12,14 @@ pub static RULE: Rule = Rule {
         remediation: "Commit an encrypted or referenced form instead: a SealedSecret, an ExternalSecret (External Secrets Operator), a Vault Secrets Operator resource, or SOPS-encrypted files; rotate the committed values.",
         docs: r#"## What it does
 Flags `Secret` objects whose `data` or `stringData` hold at least one value
-that is not empty or a placeholder (`changeme`, `<password>`, `${VAR}`,
-`{{ … }}`; `data` values are base64-decoded first), unless the only
-committed keys are settings beside a credential (`url`, `type`,
-`username`, `host`, `port`, … as in Argo CD's repository Secrets, whose
-password is added out of band). The finding names the keys, never the
+that may be a credential: not empty or a placeholder (`changeme`,
+`<password>`, `${VAR}`, `{{ … }}`; `data` values are base64-decoded
+first), and under a credential-like key (`password`, `token`, `*.key`,
+`.dockerconfigjson`, …), binary, or itself credential-like (a recognisable
+token format, a configuration file with a password line, a random-looking
+value). Settings beside a credential (`url`, `type`, `username`, a VM type)
+are not flagged on their own, as in Argo CD's repository Secrets whose
+password is added out of band. The finding names the keys, never the
 values.
 
 The safe forms are other kinds and are never flagged: `SealedSecret`
@@ -80,44 +83,46 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn real_value(v: &str, encoded: bool) -> bool {
-    if !encoded {
-        return !is_placeholder(v);
-    }
+/// Whether a committed value is (or may be) a credential: not a placeholder,
+/// and a credential-named key, a key file, binary data, or a value that
+/// looks like a credential.
+fn credential(key: Option<&str>, v: &str, encoded: bool) -> bool {
     if is_placeholder(v) {
         return false;
     }
-    match decode_base64(v.trim()) {
-        Some(bytes) => match std::str::from_utf8(&bytes) {
-            Ok(s) => !is_placeholder(s),
-            Err(_) => !bytes.is_empty(),
-        },
-        // Not base64: the API server rejects it, still a committed value.
-        None => true,
+    let decoded;
+    let text = if encoded {
+        match decode_base64(v.trim()) {
+            Some(bytes) => match String::from_utf8(bytes) {
+                Ok(s) => {
+                    decoded = s;
+                    decoded.as_str()
+                }
+                // Binary: keys, keystores.
+                Err(e) => return !e.as_bytes().is_empty(),
+            },
+            // Not base64: the API server rejects it, still a committed value.
+            None => v,
+        }
+    } else {
+        v
+    };
+    if is_placeholder(text) {
+        return false;
     }
+    let Some(key) = key else { return true };
+    let lower = key.to_ascii_lowercase();
+    secret_name(key)
+        || lower == "key"
+        || lower.ends_with(".key")
+        || lower.ends_with(".pem")
+        || lower.ends_with(".p12")
+        || lower.ends_with(".jks")
+        || lower.contains("dockerconfig")
+        || scan_named(key, text).is_some()
+        || scan_document(text).is_some()
+        || looks_random(text)
 }
-
-/// Keys that name where or as whom, not the credential itself.
-const NOT_CREDENTIALS: &[&str] = &[
-    "url",
-    "type",
-    "name",
-    "username",
-    "user",
-    "project",
-    "server",
-    "host",
-    "hostname",
-    "port",
-    "namespace",
-    "database",
-    "db",
-    "region",
-    "insecure",
-    "enableoci",
-    "enablelfs",
-    "proxy",
-];
 
 fn check(ctx: &mut ObjectCtx<'_>) {
     let id = &ctx.object.id;
@@ -131,15 +136,10 @@ fn check(ctx: &mut ObjectCtx<'_>) {
         };
         let keys: Vec<String> = map
             .iter()
-            .filter(|(_, v)| v.as_str().is_some_and(|s| real_value(s, encoded)))
+            .filter(|(k, v)| v.as_str().is_some_and(|s| credential(Some(k), s, encoded)))
             .map(|(k, _)| k.to_string())
             .collect();
-        // Only settings beside the credential (Argo CD's repository
-        // Secrets: url, type, username) are not a committed credential.
-        if keys
-            .iter()
-            .all(|k| NOT_CREDENTIALS.contains(&k.to_ascii_lowercase().as_str()))
-        {
+        if keys.is_empty() {
             continue;
         }
         ctx.report(
@@ -161,7 +161,12 @@ mod tests {
         assert_eq!(super::decode_base64("Y2hhbmdlbWU=").unwrap(), b"changeme");
         assert_eq!(super::decode_base64("YWRtaW4").unwrap(), b"admin");
         assert!(super::decode_base64("not base64!").is_none());
-        assert!(!super::real_value("Y2hhbmdlbWU=", true));
-        assert!(super::real_value("cTlXIXh6N0xwMiNy", true));
+        assert!(!super::credential(None, "Y2hhbmdlbWU=", true));
+        assert!(super::credential(
+            Some("password"),
+            "cTlXIXh6N0xwMiNy",
+            true
+        ));
+        assert!(!super::credential(Some("VMType"), "dm1zcw==", true));
     }
 }
