@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::finding::{Finding, Severity};
 use crate::object::PodTemplatePath;
 use crate::path::FieldPath;
+use crate::settings::{ResolvedSettings, RuleSettings};
 use crate::yaml::{load_str, Limits};
 
 pub const CONFIG_NAMES: [&str; 2] = [".kubefort.yaml", ".kubefort.yml"];
@@ -44,6 +45,10 @@ pub struct Config {
     /// Settings of `kubefort audit`, checked by kubefort-audit (docs/audit.md).
     #[serde(default)]
     pub audit: Option<serde_json::Value>,
+    /// Settings of parameterised rules, by rule name, as written; checked
+    /// and parsed by [`Config::resolve_settings`].
+    #[serde(default)]
+    pub rules: std::collections::BTreeMap<String, serde_json::Value>,
 
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -56,6 +61,9 @@ struct Compiled {
     exclude: Option<GlobSet>,
     suppress: Vec<Option<GlobSet>>,
     pod_templates: Vec<PodTemplatePath>,
+    /// Line of each `rules.<name>` key in the file.
+    rule_lines: std::collections::HashMap<String, u32>,
+    settings: ResolvedSettings,
 }
 
 /// Paths `kubefort node` reads, relative to its `--root`; each replaces the
@@ -143,16 +151,25 @@ impl Config {
     /// Parse configuration text; `name` is used in error messages.
     pub fn from_str_named(text: &str, name: &str) -> Result<Config, String> {
         let mut docs = load_str(text, &Limits::default());
+        let mut rule_lines = std::collections::HashMap::new();
         let json = match docs.len() {
             0 => serde_json::Value::Object(Default::default()),
             1 => match docs.remove(0) {
                 Ok(d) if d.root.is_null() => serde_json::Value::Object(Default::default()),
-                Ok(d) => d.root.to_json(),
+                Ok(d) => {
+                    if let Some(m) = d.root.get("rules").and_then(|r| r.as_map()) {
+                        for e in &m.entries {
+                            rule_lines.insert(e.key.to_string(), e.key_pos.line);
+                        }
+                    }
+                    d.root.to_json()
+                }
                 Err(e) => return Err(format!("{name}:{}: {}", e.pos, e.message)),
             },
             _ => return Err(format!("{name}: expected one YAML document")),
         };
         let mut c: Config = serde_json::from_value(json).map_err(|e| format!("{name}: {e}"))?;
+        c.compiled.rule_lines = rule_lines;
         c.compile().map_err(|e| format!("{name}: {e}"))?;
         Ok(c)
     }
@@ -179,6 +196,51 @@ impl Config {
             parse_pss_version(v)?;
         }
         Ok(())
+    }
+
+    /// Check and parse the `rules:` settings once, before a scan. `known`
+    /// lists every rule name; `parsers` the rules that take settings. An
+    /// unknown rule, a rule without settings or a bad value is an error
+    /// naming the file, line and key.
+    pub fn resolve_settings(
+        &mut self,
+        known: &[&str],
+        parsers: &[&RuleSettings],
+    ) -> Result<(), String> {
+        let mut resolved = ResolvedSettings::default();
+        for (name, raw) in &self.rules {
+            let at = {
+                let file = self
+                    .file
+                    .as_ref()
+                    .map_or_else(|| "configuration".to_string(), |p| p.display().to_string());
+                match self.compiled.rule_lines.get(name) {
+                    Some(line) => format!("{file}:{line}: rules.{name}"),
+                    None => format!("{file}: rules.{name}"),
+                }
+            };
+            let Some(p) = parsers.iter().find(|p| p.rule == name) else {
+                return Err(if known.contains(&name.as_str()) {
+                    format!("{at}: rule {name} takes no settings")
+                } else {
+                    format!("{at}: unknown rule {name:?} (see `kubefort rules`)")
+                });
+            };
+            let raw = if raw.is_null() {
+                serde_json::Value::Object(Default::default())
+            } else {
+                raw.clone()
+            };
+            let v = (p.parse)(raw).map_err(|e| format!("{at}: {e}"))?;
+            resolved.insert(p.rule, v);
+        }
+        self.compiled.settings = resolved;
+        Ok(())
+    }
+
+    /// The resolved settings of `rule`, when the configuration sets them.
+    pub fn rule_settings<T: std::any::Any>(&self, rule: &str) -> Option<&T> {
+        self.compiled.settings.get(rule)
     }
 
     pub fn custom_pod_templates(&self) -> &[PodTemplatePath] {

@@ -114,6 +114,12 @@ impl<'a> ObjectCtx<'a> {
             .get(self.object.id.namespace.as_deref()?)
     }
 
+    /// This rule's settings from the configuration file (`rules:`), parsed
+    /// once before the scan; `None` when the configuration sets none.
+    pub fn settings<T: Any>(&self) -> Option<&'a T> {
+        self.config.rule_settings(self.rule.name)
+    }
+
     /// The pod specs of the object (none unless it is a workload).
     pub fn pod_specs(&self) -> &'a [PodSpec<'a>] {
         self.pod_specs
@@ -280,6 +286,12 @@ impl<'a> InventoryCtx<'a> {
             config,
             out,
         }
+    }
+
+    /// This rule's settings from the configuration file (`rules:`), parsed
+    /// once before the scan; `None` when the configuration sets none.
+    pub fn settings<T: Any>(&self) -> Option<&'a T> {
+        self.config.rule_settings(self.rule.name)
     }
 
     /// Report a finding on an inventory entry at its `metadata.name`.

@@ -10,7 +10,14 @@ fn scan(rule: &str, file: &Path) -> Report {
     assert_eq!(rules.len(), 1);
     let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let name = format!("{rule}/{}", file.file_name().unwrap().to_string_lossy());
-    let mut config = Config::default();
+    // A rule with settings reads them from `config.yaml` beside its fixtures.
+    let settings = file.with_file_name("config.yaml");
+    let mut config = if settings.is_file() {
+        Config::load(&settings).unwrap()
+    } else {
+        Config::default()
+    };
+    kubefort_rules::configure(&mut config).unwrap();
     config.select = Some(vec![rule.to_string()]);
     Engine::new(rules, config).scan_str(&name, &text)
 }
@@ -108,6 +115,44 @@ fn every_rule_is_documented() {
                 "{}: restricted includes baseline",
                 m.name
             );
+        }
+    }
+}
+
+#[test]
+fn secrets_findings_never_print_values() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    // Every credential written in the secrets rules' fail fixtures, and
+    // every four characters of them past the public prefix.
+    const VALUES: &[&str] = &[
+        "Zq3v8RkT1mWx9bYcN4pLs7dHf2gJa6eUo0iK",
+        "q9W!xz7Lp2#r",
+        "Zx8#kq2Lw9vB",
+        "S3cr3t-Pa55",
+        "Z7QWERTY2VBNM3XC",
+        "2048306512-5094021837-Ak9fJq2LmZx7Rt4Vw8Yp",
+        "Ak9fJq2LmZx7Rt4Vw8Yp",
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
+        "cTlXIXh6N0xwMiNy",
+    ];
+    for rule in kubefort_rules::all()
+        .iter()
+        .filter(|r| r.meta.groups.contains(&"secrets"))
+    {
+        let name = rule.meta.name;
+        let r = scan(name, &dir.join(name).join("fail.yaml"));
+        assert!(!r.findings.is_empty());
+        for f in &r.findings {
+            let shown = format!("{} {} {}", f.message, f.path, f.remediation);
+            for v in VALUES {
+                for w in v.as_bytes().windows(4) {
+                    let w = std::str::from_utf8(w).unwrap();
+                    assert!(
+                        !shown.contains(w),
+                        "{name} prints {w:?} of a value: {shown}"
+                    );
+                }
+            }
         }
     }
 }

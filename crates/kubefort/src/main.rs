@@ -266,10 +266,12 @@ fn load_config_from(file: Option<&std::path::Path>, no_config: bool) -> Result<C
             .ok()
             .and_then(|d| Config::discover(&d)),
     };
-    match path {
-        Some(p) => Config::load(&p),
-        None => Ok(Config::default()),
-    }
+    let mut config = match path {
+        Some(p) => Config::load(&p)?,
+        None => Config::default(),
+    };
+    kubefort_rules::configure(&mut config)?;
+    Ok(config)
 }
 
 /// The engine for `scan` and `cluster`: the configuration with the

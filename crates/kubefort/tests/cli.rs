@@ -302,16 +302,16 @@ fn junit_has_a_case_per_object_and_group() {
     let o = run(&["scan", "--no-config", "-f", "junit", "examples/insecure"]);
     let x = String::from_utf8(o.stdout).unwrap();
     assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
-    // 4 objects (Namespace, Deployment, DaemonSet, CronJob) x 9 rule categories.
+    // 4 objects (Namespace, Deployment, DaemonSet, CronJob) x 11 rule categories.
     assert!(
-        x.contains("<testsuites name=\"kubefort\" tests=\"36\" failures=\"8\""),
+        x.contains("<testsuites name=\"kubefort\" tests=\"44\" failures=\"8\""),
         "{x}"
     );
     assert!(
         x.contains("<testsuite name=\"kubefort.security\" tests=\"4\" failures=\"3\""),
         "{x}"
     );
-    assert_eq!(x.matches("<testcase ").count(), 36);
+    assert_eq!(x.matches("<testcase ").count(), 44);
     assert_eq!(
         x.matches("<testsuite ").count(),
         x.matches("</testsuite>").count()
@@ -881,4 +881,54 @@ fn namespace_in_another_file_sets_the_policy() {
         suppressed.contains(&"pss-host-namespaces"),
         "{suppressed:?}"
     );
+}
+
+#[test]
+fn rule_settings_come_from_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: ghcr.io/acme/app:1.0\n  - name: b\n    image: docker.io/someone/tool:1.0\n",
+    )
+    .unwrap();
+    // Off until configured.
+    let o = run_in(
+        dir.path(),
+        &["scan", "-f", "json", "--select", "allowed-registries", "."],
+    );
+    assert_eq!(json_of(&o)["findings"].as_array().unwrap().len(), 0);
+    std::fs::write(
+        dir.path().join(".kubefort.yaml"),
+        "rules:\n  allowed-registries:\n    registries: [ghcr.io/acme/]\n",
+    )
+    .unwrap();
+    let o = run_in(
+        dir.path(),
+        &["scan", "-f", "json", "--select", "allowed-registries", "."],
+    );
+    let j = json_of(&o);
+    let f = j["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "{j}");
+    assert_eq!(f[0]["location"]["line"], 10);
+    // A misspelt rule or setting is a usage error naming the file, line and key.
+    std::fs::write(
+        dir.path().join(".kubefort.yaml"),
+        "rules:\n  allowed-registries:\n    registry: [ghcr.io/acme/]\n",
+    )
+    .unwrap();
+    let o = run_in(dir.path(), &["scan", "."]);
+    assert_eq!(code(&o), 2);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(".kubefort.yaml:2: rules.allowed-registries: unknown field `registry`"),
+        "{err}"
+    );
+    std::fs::write(
+        dir.path().join(".kubefort.yaml"),
+        "rules:\n  no-such-rule: {}\n",
+    )
+    .unwrap();
+    let o = run_in(dir.path(), &["scan", "."]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown rule \"no-such-rule\""));
 }

@@ -14,7 +14,10 @@ are critical: the container runtime sockets (`/var/run/docker.sock`,
 `/run/containerd/containerd.sock`, `/var/run/crio/crio.sock`), the node's
 root and system directories (`/`, `/etc`, `/root`, `/proc`, `/sys`,
 `/dev`, `/boot`, `/var/lib/kubelet`, `/var/lib/docker`,
-`/var/lib/containerd`, `/var/log`), and anything above them. Other paths
+`/var/lib/containerd`, `/var/log`), cloud credential locations (`/home`,
+with users' `~/.aws`, `~/.azure` and `~/.config/gcloud`; the Azure agent's
+`/var/lib/waagent`; cloud-init's `/var/lib/cloud`), and anything above
+them. Other paths
 are high, including the public files workloads commonly mount from `/etc`
 (CA bundles under `/etc/ssl`, `/etc/pki`, `/etc/ca-certificates`, and
 `/etc/localtime`).
@@ -26,6 +29,11 @@ credentials and let an attacker add users or cron jobs; `/var/lib/kubelet`
 holds the tokens of every pod on the node; `/proc` and `/sys` reach the
 kernel. Even a harmless-looking path can be a symbolic-link escape, and a
 read-only mount still leaks secrets.
+
+Peers: kube-linter sensitive-host-mounts and docker-sock, kubesec
+DockerSock and ProcMount, Checkov CKV_K8S_27, Trivy KSV-0006, KSV-0023 and
+KSV-0121, Kubescape C-0048, C-0074 and C-0020 (cloud credentials), Polaris
+hostPathSet.
 
 ## Example
 ```yaml
@@ -72,6 +80,11 @@ const SENSITIVE: &[&str] = &[
     "/var/log",
     "/var/run",
     "/run",
+    // Cloud credentials: users' ~/.aws, ~/.azure, ~/.config/gcloud, the
+    // Azure agent's and cloud-init's data (user data often holds secrets).
+    "/home",
+    "/var/lib/waagent",
+    "/var/lib/cloud",
 ];
 
 /// Public, read-mostly files under sensitive directories that workloads
@@ -164,5 +177,7 @@ mod tests {
         assert!(critical("/etcd-data").is_none());
         assert!(critical("/etc/ssl/certs/ca-certificates.crt").is_none());
         assert!(critical("/etc/localtime").is_none());
+        assert!(critical("/home/ubuntu/.aws").is_some());
+        assert!(critical("/var/lib/cloud/instance").is_some());
     }
 }
