@@ -699,3 +699,82 @@ async fn refused_credentials_and_untrusted_certificates_are_clear_errors() {
     assert!(err.contains("TLS with"), "{err}");
     assert!(err.contains("certificate"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn custom_resources_with_pod_templates_are_found_by_discovery() {
+    let env = start().await;
+    let client = env.client().await.unwrap();
+    create(
+        &client,
+        documents(
+            "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: clonesets.apps.example.com}
+spec:
+  group: apps.example.com
+  names: {kind: CloneSet, plural: clonesets, singular: cloneset, listKind: CloneSetList}
+  scope: Namespaced
+  versions:
+  - name: v1alpha1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+",
+        ),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kubefort.yaml");
+    std::fs::write(
+        &config,
+        "pod-templates:\n- kind: CloneSet\n  group: apps.example.com\n  path: spec.template.spec\n",
+    )
+    .unwrap();
+    let clone = documents(
+        "apiVersion: apps.example.com/v1alpha1
+kind: CloneSet
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      hostNetwork: true
+      containers: [{name: web, image: nginx:1.27}]
+",
+    );
+    // The CRD needs a moment before the API server serves it.
+    let mut made = false;
+    for _ in 0..50 {
+        let discovery = Discovery::new(client.clone()).run().await.unwrap();
+        if discovery.has_group("apps.example.com") {
+            create(&client, clone.clone()).await;
+            made = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(made, "the CRD was never served");
+    let out = kubefort(&[
+        "cluster",
+        "--kubeconfig",
+        env.kubeconfig.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "-f",
+        "json",
+        "-n",
+        "shop",
+    ]);
+    let report = json_of(&out);
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "host-network" && f["object"]["kind"] == "CloneSet")
+        .unwrap_or_else(|| panic!("{:#}", report["findings"]));
+    assert_eq!(f["path"], "spec.template.spec.hostNetwork");
+    assert_eq!(
+        f["location"]["file"],
+        "/apis/apps.example.com/v1alpha1/namespaces/shop/clonesets/web"
+    );
+}
