@@ -1,0 +1,1 @@
+//! Policy unit tests (filled below).
