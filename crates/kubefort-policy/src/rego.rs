@@ -18,14 +18,93 @@ pub struct Module {
     pub text: String,
 }
 
+/// A new engine with kubefort's compatibility helpers.
+pub fn new_engine(v0: bool) -> Engine {
+    let mut e = Engine::new();
+    e.set_strict_builtin_errors(false);
+    e.add_extension("kubefort_fmt".into(), 2, Box::new(go_format_args))
+        .expect("a new name");
+    e.set_rego_v0(v0);
+    let compat = if v0 {
+        "package kubefort_compat\n\nfmt(f, a) = s {\n  p := kubefort_fmt(f, a)\n  s := sprintf(p[0], p[1])\n}\n"
+    } else {
+        "package kubefort_compat\n\nfmt(f, a) := s if {\n  p := kubefort_fmt(f, a)\n  s := sprintf(p[0], p[1])\n}\n"
+    };
+    e.add_policy("kubefort_compat.rego".into(), compat.into())
+        .expect("the helper module parses");
+    e
+}
+
+/// `sprintf` as Go's `fmt.Sprintf` (which OPA uses) treats a verb without
+/// an argument: it prints `%!v(MISSING)` where regorus fails. Calls are
+/// routed through `kubefort_compat.fmt`, which supplies those texts.
+fn go_format_args(args: Vec<regorus::Value>) -> anyhow::Result<regorus::Value> {
+    let f = args[0].as_string().map(|s| s.to_string()).unwrap_or_default();
+    let list: Vec<regorus::Value> = match &args[1] {
+        regorus::Value::Array(a) => a.iter().cloned().collect(),
+        other => vec![other.clone()],
+    };
+    // find the verbs
+    let b = f.as_bytes();
+    let mut verbs = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if b.get(i + 1) == Some(&b'%') {
+                i += 2;
+                continue;
+            }
+            let mut j = i + 1;
+            while j < b.len() && !b[j].is_ascii_alphabetic() {
+                j += 1;
+            }
+            if j < b.len() {
+                verbs.push((i, j));
+            }
+            i = j + 1;
+        } else {
+            i += 1;
+        }
+    }
+    if verbs.len() <= list.len() {
+        return Ok(regorus::Value::from(vec![args[0].clone(), args[1].clone()]));
+    }
+    let mut out = String::new();
+    let mut last = 0;
+    let mut list = list;
+    for (k, (start, end)) in verbs.iter().enumerate() {
+        out.push_str(&f[last..*start]);
+        if k < list.len() {
+            out.push_str(&f[*start..=*end]);
+        } else {
+            out.push_str("%s");
+        }
+        last = end + 1;
+    }
+    out.push_str(&f[last..]);
+    for (_, end) in verbs.iter().skip(list.len()) {
+        let verb = b[*end] as char;
+        list.push(regorus::Value::from(format!("%!{verb}(MISSING)")));
+    }
+    Ok(regorus::Value::from(vec![
+        regorus::Value::from(out),
+        regorus::Value::from(list),
+    ]))
+}
+
+/// Route `sprintf` calls through the compatibility helper.
+fn route_sprintf(text: &str) -> String {
+    let re = regex::Regex::new(r"(^|[^A-Za-z0-9_.])sprintf\(").expect("valid");
+    re.replace_all(text, "${1}data.kubefort_compat.fmt(").into_owned()
+}
+
 /// Compile modules into an engine; errors name the file and line.
 pub fn engine(modules: &[Module], v0: bool) -> Result<Engine, PolicyError> {
-    let mut e = Engine::new();
-    e.set_rego_v0(v0);
-    e.set_strict_builtin_errors(false);
+    let mut e = new_engine(v0);
     for (i, m) in modules.iter().enumerate() {
         let id = format!("module{i}.rego");
-        if let Err(err) = e.add_policy(id, m.text.clone()) {
+        let text = route_sprintf(&if v0 { normalize_v0(&m.text) } else { m.text.clone() });
+        if let Err(err) = e.add_policy(id, text) {
             return Err(located(m, &err.to_string()));
         }
     }
@@ -154,15 +233,15 @@ impl Conftest {
         if good.is_empty() {
             return (None, errors);
         }
-        let mut e = Engine::new();
-        e.set_strict_builtin_errors(false);
+        let mut e = new_engine(false);
         let mut rules = Vec::new();
         let head = regex::Regex::new(r"^(deny|violation|warn)(_[A-Za-z0-9_]+)?\b").expect("valid");
         let pkg_re = regex::Regex::new(r"^package\s+([A-Za-z0-9_.]+)").expect("valid");
         let sev_re = regex::Regex::new(r"^#\s+severity:\s*([A-Za-z]+)").expect("valid");
         for (i, (m, v0)) in good.iter().enumerate() {
             e.set_rego_v0(*v0);
-            if let Err(err) = e.add_policy(format!("module{i}.rego"), m.text.clone()) {
+            let text = route_sprintf(&if *v0 { normalize_v0(&m.text) } else { m.text.clone() });
+            if let Err(err) = e.add_policy(format!("module{i}.rego"), text) {
                 errors.push(located(m, &err.to_string()));
                 continue;
             }
@@ -256,5 +335,177 @@ impl Conftest {
             }
             Ok(())
         })
+    }
+}
+
+/// Rewrites that make regorus read Rego v0 as OPA does, line for line (so
+/// error lines stay right):
+///
+/// - a rule with several bodies, `p { a } { b }`, becomes `p { a } p { b }`
+///   (regorus reads the second body as `else` and refuses it for set rules);
+/// - a line ending a term followed by a line opening with `(` ends the
+///   statement (`;`), as a newline does for OPA (regorus reads a call);
+/// - `not f(…, a.b, …)`: OPA's compiler evaluates reference arguments
+///   before the negation, so an undefined argument fails the body rather
+///   than satisfying `not`; the references are bound first here too.
+pub fn normalize_v0(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let mut head: Option<String> = None;
+    let mut fresh = 0usize;
+    let not_call = regex::Regex::new(r"^(\s*)not\s+([A-Za-z_][A-Za-z0-9_.]*)\((.*)\)\s*$").expect("valid");
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim();
+        let mut l = line.to_string();
+        if !line.starts_with([' ', '\t', '#', '}']) && trimmed.ends_with('{') && !trimmed.starts_with("package") && !trimmed.starts_with("import") {
+            head = Some(trimmed.trim_end_matches('{').trim_end().to_string());
+        }
+        if trimmed == "} {" {
+            if let Some(h) = &head {
+                let indent = &line[..line.len() - line.trim_start().len()];
+                l = format!("{indent}}} {h} {{");
+            }
+        } else if let Some(c) = not_call.captures(line) {
+            let args = split_args(&c[3]);
+            if let Some(args) = args {
+                let mut binds = Vec::new();
+                let mut new_args = Vec::new();
+                for a in args {
+                    let a = a.trim();
+                    let is_ref = (a.contains('.') || a.contains('['))
+                        && !a.starts_with(['"', '`', '[', '{'])
+                        && !a.contains('(')
+                        && a.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_');
+                    if is_ref {
+                        fresh += 1;
+                        let v = format!("__kf_arg{fresh}__");
+                        binds.push(format!("{v} := {a}; "));
+                        new_args.push(v);
+                    } else {
+                        new_args.push(a.to_string());
+                    }
+                }
+                if !binds.is_empty() {
+                    l = format!("{}{}not {}({})", &c[1], binds.concat(), &c[2], new_args.join(", "));
+                }
+            }
+        }
+        // a statement followed by a line opening with `(`
+        if let Some(next) = lines[i + 1..].iter().find(|n| !n.trim().is_empty()) {
+            let t = l.trim_end();
+            if next.trim_start().starts_with('(')
+                && line.starts_with([' ', '\t'])
+                && !t.trim_start().starts_with('#')
+                && !t.is_empty()
+                && !t.ends_with([
+                    '(', ',', '[', '{', '+', '-', '*', '/', '=', '|', '&', '<', '>', ':', ';',
+                ])
+                && !t.ends_with("not")
+            {
+                l = format!("{t};");
+            }
+        }
+        out.push(l);
+    }
+    let mut s = out.join("\n");
+    if text.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
+
+/// Top-level comma-separated arguments, or `None` when unbalanced.
+fn split_args(s: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    let mut in_str = false;
+    let mut prev = '\0';
+    for ch in s.chars() {
+        if in_str {
+            cur.push(ch);
+            if ch == '"' && prev != '\\' {
+                in_str = false;
+            }
+        } else {
+            match ch {
+                '"' => {
+                    in_str = true;
+                    cur.push(ch);
+                }
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    cur.push(ch);
+                }
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    if depth < 0 {
+                        return None;
+                    }
+                    cur.push(ch);
+                }
+                ',' if depth == 0 => out.push(std::mem::take(&mut cur)),
+                _ => cur.push(ch),
+            }
+        }
+        prev = ch;
+    }
+    if depth != 0 || in_str {
+        return None;
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(src: &str, input: &str, rule: &str) -> regorus::Value {
+        let mut e = Engine::new();
+        e.set_rego_v0(true);
+        e.add_policy("p.rego".into(), normalize_v0(src)).unwrap();
+        e.set_input(regorus::Value::from_json_str(input).unwrap());
+        e.eval_rule(rule.into()).unwrap()
+    }
+
+    #[test]
+    fn a_verb_without_argument_prints_as_in_go() {
+        let m = Module {
+            file: "t.rego".into(),
+            first_line: 1,
+            text: "package p\n\nmsg := sprintf(\"%v and %v, %d\", [1])\n".into(),
+        };
+        let mut e = engine(&[m], true).unwrap();
+        assert_eq!(
+            e.eval_rule("data.p.msg".into()).unwrap(),
+            regorus::Value::from("1 and %!v(MISSING), %!d(MISSING)")
+        );
+    }
+
+    #[test]
+    fn several_bodies_of_a_set_rule() {
+        let src = "package p\n\nviolation[{\"msg\": msg}] {\n  input.a == 1\n  msg := \"a\"\n} {\n  input.b == 1\n  msg := \"b\"\n}\n";
+        let v = eval(src, r#"{"a": 1, "b": 1}"#, "data.p.violation");
+        assert_eq!(messages(&v).len(), 2);
+        assert_eq!(normalize_v0(src).lines().count(), src.lines().count());
+    }
+
+    #[test]
+    fn a_newline_ends_a_statement_before_a_parenthesis() {
+        let src = "package p\n\nok {\n  input.x\n  (input.y - input.z) >= input.x\n}\n";
+        assert_eq!(eval(src, r#"{"x": 1, "y": 5, "z": 1}"#, "data.p.ok"), regorus::Value::from(true));
+    }
+
+    #[test]
+    fn an_undefined_reference_argument_fails_the_negation_as_in_opa() {
+        let src = "package p\n\nf(\"any\", _)\n\nviolation[m] {\n  p := input.p\n  not f(p.rule, p.ranges)\n  m := \"v\"\n}\n";
+        // `p.ranges` is undefined: OPA binds it first, so the body fails
+        let v = eval(src, r#"{"p": {"rule": "other"}}"#, "data.p.violation");
+        assert!(messages(&v).is_empty(), "{v:?}");
+        let v = eval(src, r#"{"p": {"rule": "other", "ranges": []}}"#, "data.p.violation");
+        assert_eq!(messages(&v).len(), 1);
     }
 }
