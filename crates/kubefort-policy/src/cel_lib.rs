@@ -185,7 +185,13 @@ fn build_env() -> Result<Env, cel::DeclarationError> {
     env.add_extension(cel::extensions::math)?;
     env.add_extension(cel::extensions::encoders)?;
     // lists
-    env.add_member_overload("isSorted", "list_is_sorted", LIST_TYPE, vec![], list_is_sorted)?;
+    env.add_member_overload(
+        "isSorted",
+        "list_is_sorted",
+        LIST_TYPE,
+        vec![],
+        list_is_sorted,
+    )?;
     env.add_member_overload("sum", "list_sum", LIST_TYPE, vec![], list_sum)?;
     env.add_member_overload("min", "list_min", LIST_TYPE, vec![], list_min)?;
     env.add_member_overload("max", "list_max", LIST_TYPE, vec![], list_max)?;
@@ -309,7 +315,13 @@ fn build_env() -> Result<Env, cel::DeclarationError> {
         ("asInteger", q_as_integer),
         ("asApproximateFloat", q_as_float),
     ] {
-        env.add_member_overload(name, &format!("quantity_{name}"), quantity_type(), vec![], f)?;
+        env.add_member_overload(
+            name,
+            &format!("quantity_{name}"),
+            quantity_type(),
+            vec![],
+            f,
+        )?;
     }
     for (name, f) in [
         ("add", q_add as cel::common::functions::Function),
@@ -388,9 +400,7 @@ fn opaque<'a, T: 'static>(function: &str, v: &'a Value) -> Result<&'a T, Executi
 /// Defines a `Function` (a plain `fn`) from a closure-like body over values.
 macro_rules! cel_fn {
     ($name:ident, $label:expr, |$args:ident| $body:expr) => {
-        fn $name<'b, 'v>(
-            raw: Vec<CowVal<'b, 'v>>,
-        ) -> Result<CowVal<'b, 'v>, ExecutionError> {
+        fn $name<'b, 'v>(raw: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
             let $args = values(&raw)?;
             let _ = $label;
             let r: Result<Value, ExecutionError> = $body;
@@ -479,16 +489,20 @@ fn extreme(function: &str, a: &[Value], want: std::cmp::Ordering) -> Result<Valu
             },
         });
     }
-    best.cloned().ok_or_else(|| {
-        ferr(
-            function,
-            format!("{function} called on an empty list"),
-        )
-    })
+    best.cloned()
+        .ok_or_else(|| ferr(function, format!("{function} called on an empty list")))
 }
 
-cel_fn!(list_min, "min", |a| extreme("min", &a, std::cmp::Ordering::Less));
-cel_fn!(list_max, "max", |a| extreme("max", &a, std::cmp::Ordering::Greater));
+cel_fn!(list_min, "min", |a| extreme(
+    "min",
+    &a,
+    std::cmp::Ordering::Less
+));
+cel_fn!(list_max, "max", |a| extreme(
+    "max",
+    &a,
+    std::cmp::Ordering::Greater
+));
 
 fn index_of(function: &str, a: &[Value], last: bool) -> Result<Value, ExecutionError> {
     let items = list_items(function, &a[0])?;
@@ -578,7 +592,8 @@ fn parse_url(s: &str) -> Result<UrlVal, String> {
             query: query.to_string(),
         });
     }
-    let u = url::Url::parse(s).map_err(|e| format!("URL parse error during conversion from string: {e}"))?;
+    let u = url::Url::parse(s)
+        .map_err(|e| format!("URL parse error during conversion from string: {e}"))?;
     let rest = &s[u.scheme().len() + 1..];
     let (host, path, query) = if let Some(r) = rest.strip_prefix("//") {
         let end = r.find(['/', '?', '#']).unwrap_or(r.len());
@@ -589,7 +604,11 @@ fn parse_url(s: &str) -> Result<UrlVal, String> {
         let (p, q) = after.split_once('?').unwrap_or((after, ""));
         (host.to_string(), p.to_string(), q.to_string())
     } else {
-        (String::new(), u.path().to_string(), u.query().unwrap_or("").to_string())
+        (
+            String::new(),
+            u.path().to_string(),
+            u.query().unwrap_or("").to_string(),
+        )
     };
     Ok(UrlVal {
         raw: s.to_string(),
@@ -618,9 +637,11 @@ cel_fn!(url_scheme, "getScheme", |a| Ok(s(opaque::<UrlVal>(
 )?
 .scheme
 .clone())));
-cel_fn!(url_host, "getHost", |a| Ok(s(opaque::<UrlVal>("getHost", &a[0])?
-    .host
-    .clone())));
+cel_fn!(url_host, "getHost", |a| Ok(s(opaque::<UrlVal>(
+    "getHost", &a[0]
+)?
+.host
+.clone())));
 fn split_host(host: &str) -> (&str, &str) {
     if let Some(r) = host.strip_prefix('[') {
         if let Some((h, rest)) = r.split_once(']') {
@@ -662,9 +683,11 @@ cel_fn!(url_query, "getQuery", |a| {
         ),
     }))
 });
-cel_fn!(url_string, "string", |a| Ok(s(opaque::<UrlVal>("string", &a[0])?
-    .raw
-    .clone())));
+cel_fn!(url_string, "string", |a| Ok(s(opaque::<UrlVal>(
+    "string", &a[0]
+)?
+.raw
+.clone())));
 
 // ---------------------------------------------------------------- ip, cidr
 
@@ -705,21 +728,23 @@ fn parse_ip(s: &str) -> Result<IpAddr, String> {
         .map_err(|_| format!("IP Address {s:?} parse error during conversion from string"))?;
     if let IpAddr::V6(v6) = ip {
         if v6.to_ipv4_mapped().is_some() {
-            return Err(format!(
-                "IPv4-mapped IPv6 address {s:?} is not allowed"
-            ));
+            return Err(format!("IPv4-mapped IPv6 address {s:?} is not allowed"));
         }
     }
     Ok(ip)
 }
 
 fn parse_cidr(s: &str) -> Result<IpNet, String> {
-    let (addr, _) = s
-        .split_once('/')
-        .ok_or_else(|| format!("network address parse error during conversion from string: invalid CIDR address: {s}"))?;
+    let (addr, _) = s.split_once('/').ok_or_else(|| {
+        format!(
+            "network address parse error during conversion from string: invalid CIDR address: {s}"
+        )
+    })?;
     parse_ip(addr)?;
     s.parse::<IpNet>().map_err(|_| {
-        format!("network address parse error during conversion from string: invalid CIDR address: {s}")
+        format!(
+            "network address parse error during conversion from string: invalid CIDR address: {s}"
+        )
     })
 }
 
@@ -749,12 +774,12 @@ cel_fn!(ip_is_unspecified, "isUnspecified", |a| Ok(Value::Bool(
 cel_fn!(ip_is_loopback, "isLoopback", |a| Ok(Value::Bool(
     ip_of("isLoopback", &a[0])?.is_loopback()
 )));
-cel_fn!(ip_is_ll_multicast, "isLinkLocalMulticast", |a| Ok(Value::Bool(
-    match ip_of("isLinkLocalMulticast", &a[0])? {
+cel_fn!(ip_is_ll_multicast, "isLinkLocalMulticast", |a| Ok(
+    Value::Bool(match ip_of("isLinkLocalMulticast", &a[0])? {
         IpAddr::V4(v) => v.octets()[0] == 224 && v.octets()[1] == 0 && v.octets()[2] == 0,
         IpAddr::V6(v) => v.segments()[0] & 0xff0f == 0xff02,
-    }
-)));
+    })
+));
 cel_fn!(ip_is_ll_unicast, "isLinkLocalUnicast", |a| Ok(Value::Bool(
     match ip_of("isLinkLocalUnicast", &a[0])? {
         IpAddr::V4(v) => v.is_link_local(),
@@ -773,17 +798,16 @@ fn global_unicast(ip: &IpAddr) -> bool {
         }
         IpAddr::V6(v) => {
             let s0 = v.segments()[0];
-            !(v.is_unspecified()
-                || v.is_loopback()
-                || v.is_multicast()
-                || s0 & 0xffc0 == 0xfe80)
+            !(v.is_unspecified() || v.is_loopback() || v.is_multicast() || s0 & 0xffc0 == 0xfe80)
         }
     }
 }
-cel_fn!(ip_is_global_unicast, "isGlobalUnicast", |a| Ok(Value::Bool(
-    global_unicast(ip_of("isGlobalUnicast", &a[0])?)
+cel_fn!(ip_is_global_unicast, "isGlobalUnicast", |a| Ok(
+    Value::Bool(global_unicast(ip_of("isGlobalUnicast", &a[0])?))
+));
+cel_fn!(ip_string, "string", |a| Ok(s(
+    ip_of("string", &a[0])?.to_string()
 )));
-cel_fn!(ip_string, "string", |a| Ok(s(ip_of("string", &a[0])?.to_string())));
 
 fn cidr_of<'a>(f: &str, v: &'a Value) -> Result<&'a IpNet, ExecutionError> {
     Ok(&opaque::<CidrVal>(f, v)?.0)
@@ -815,13 +839,15 @@ cel_fn!(cidr_contains_cidr, "containsCIDR", |a| {
 cel_fn!(cidr_ip, "ip", |a| Ok(Value::Opaque(Arc::new(IpVal(
     cidr_of("ip", &a[0])?.addr()
 )))));
-cel_fn!(cidr_masked, "masked", |a| Ok(Value::Opaque(Arc::new(CidrVal(
-    cidr_of("masked", &a[0])?.trunc()
-)))));
+cel_fn!(cidr_masked, "masked", |a| Ok(Value::Opaque(Arc::new(
+    CidrVal(cidr_of("masked", &a[0])?.trunc())
+))));
 cel_fn!(cidr_prefix_length, "prefixLength", |a| Ok(Value::Int(
     cidr_of("prefixLength", &a[0])?.prefix_len() as i64
 )));
-cel_fn!(cidr_string, "string", |a| Ok(s(cidr_of("string", &a[0])?.to_string())));
+cel_fn!(cidr_string, "string", |a| Ok(s(
+    cidr_of("string", &a[0])?.to_string()
+)));
 
 // ---------------------------------------------------------------- quantity
 
@@ -831,7 +857,6 @@ cel_fn!(cidr_string, "string", |a| Ok(s(cidr_of("string", &a[0])?.to_string())))
 pub struct Quantity {
     /// Value in units of 10^-9 (nano), as Kubernetes rounds below that.
     nanos: i128,
-    text: String,
 }
 
 impl PartialEq for Quantity {
@@ -861,7 +886,9 @@ fn quantity_type() -> Type {
 /// decimal number, then a binary (`Ki`…`Ei`), decimal (`n u m k M G T P E`)
 /// or exponent (`e3`, `E-2`) suffix.
 pub fn parse_quantity(text: &str) -> Result<i128, String> {
-    let bad = || format!("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text:?}");
+    let bad = || {
+        format!("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text:?}")
+    };
     if text.is_empty() {
         return Err(bad());
     }
@@ -941,7 +968,9 @@ pub fn parse_quantity(text: &str) -> Result<i128, String> {
             .checked_mul(10i128.pow(shift as u32))
             .ok_or("quantity too large")?;
     } else {
-        let d = 10i128.checked_pow((-shift) as u32).ok_or("quantity too small")?;
+        let d = 10i128
+            .checked_pow((-shift) as u32)
+            .ok_or("quantity too small")?;
         v = (v + d - 1) / d;
     }
     Ok(if neg { -v } else { v })
@@ -952,19 +981,13 @@ fn q_of<'a>(f: &str, v: &'a Value) -> Result<&'a Quantity, ExecutionError> {
 }
 
 fn q_val(nanos: i128) -> Value {
-    Value::Opaque(Arc::new(Quantity {
-        nanos,
-        text: String::new(),
-    }))
+    Value::Opaque(Arc::new(Quantity { nanos }))
 }
 
 cel_fn!(q_new, "quantity", |a| {
     let t = string_arg("quantity", &a[0])?;
     let nanos = parse_quantity(t).map_err(|e| ferr("quantity", e))?;
-    Ok(Value::Opaque(Arc::new(Quantity {
-        nanos,
-        text: t.to_string(),
-    })))
+    Ok(Value::Opaque(Arc::new(Quantity { nanos })))
 });
 cel_fn!(q_is, "isQuantity", |a| Ok(Value::Bool(
     parse_quantity(string_arg("isQuantity", &a[0])?).is_ok()
@@ -1061,7 +1084,10 @@ const FORMATS: &[(&str, Validator)] = &[
         }
     }),
     ("uuid", |s| {
-        let re = regex::Regex::new("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$").expect("valid");
+        let re = regex::Regex::new(
+            "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        )
+        .expect("valid");
         if re.is_match(s) {
             vec![]
         } else {
@@ -1070,7 +1096,9 @@ const FORMATS: &[(&str, Validator)] = &[
     }),
     ("byte", |s| {
         if s.len() % 4 == 0
-            && s.trim_end_matches('=').bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+            && s.trim_end_matches('=')
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
         {
             vec![]
         } else {
@@ -1142,7 +1170,11 @@ fn qualified_name(s: &str) -> Vec<String> {
         if p.is_empty() {
             errs.push("prefix part must be non-empty".into());
         } else {
-            errs.extend(dns1123_subdomain(p).into_iter().map(|e| format!("prefix part {e}")));
+            errs.extend(
+                dns1123_subdomain(p)
+                    .into_iter()
+                    .map(|e| format!("prefix part {e}")),
+            );
         }
     }
     if name.is_empty() {
@@ -1189,8 +1221,7 @@ fn optional(v: Option<Value>) -> Value {
 }
 
 cel_fn!(fmt_named, "format.named", |a| Ok(optional(
-    format_named(string_arg("format.named", &a[0])?)
-        .map(|n| Value::Opaque(Arc::new(FormatVal(n))))
+    format_named(string_arg("format.named", &a[0])?).map(|n| Value::Opaque(Arc::new(FormatVal(n))))
 )));
 
 cel_fn!(fmt_validate, "validate", |a| {

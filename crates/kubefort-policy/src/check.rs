@@ -12,7 +12,8 @@ use serde_json::Value as Json;
 use crate::{PolicySet, Request};
 
 /// Remediation text of policy findings.
-const REMEDIATION: &str = "Change the object so that the policy admits it, or ask the policy's owners for an exception.";
+const REMEDIATION: &str =
+    "Change the object so that the policy admits it, or ask the policy's owners for an exception.";
 
 /// Groups of policy findings (so `kubefort.io/ignore: policy` suppresses them).
 pub const GROUPS: &[&str] = &["policy"];

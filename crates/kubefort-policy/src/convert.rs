@@ -159,9 +159,10 @@ impl<'r> Input<'r> {
         let (group, version) = kinds::split_api_version(req.api_version());
         let kind = req.kind();
         let ns = req.namespace();
-        let mut user = req.user_info.clone().unwrap_or_else(|| {
-            serde_json::json!({"username": "", "groups": []})
-        });
+        let mut user = req
+            .user_info
+            .clone()
+            .unwrap_or_else(|| serde_json::json!({"username": "", "groups": []}));
         if let Some(o) = user.as_object_mut() {
             o.entry("groups").or_insert_with(|| Json::Array(vec![]));
         }

@@ -61,7 +61,10 @@ impl Template {
         if kind.to_ascii_lowercase() != name {
             return Err(doc.err(
                 "metadata.name",
-                format!("metadata.name {name:?} must be the lower-cased constraint kind {:?}", kind.to_ascii_lowercase()),
+                format!(
+                    "metadata.name {name:?} must be the lower-cased constraint kind {:?}",
+                    kind.to_ascii_lowercase()
+                ),
             ));
         }
         let targets = j
@@ -90,7 +93,8 @@ impl Template {
                     a.iter()
                         .enumerate()
                         .filter_map(|(i, l)| {
-                            l.as_str().map(|s| (format!("{tp}.libs[{i}]"), s.to_string()))
+                            l.as_str()
+                                .map(|s| (format!("{tp}.libs[{i}]"), s.to_string()))
                         })
                         .collect()
                 })
@@ -289,7 +293,10 @@ impl Match {
             if self.excluded.iter().any(|p| glob(p, ns)) {
                 return false;
             }
-            if !self.namespace_selector.matches(req.namespace_labels().as_ref()) {
+            if !self
+                .namespace_selector
+                .matches(req.namespace_labels().as_ref())
+            {
                 return false;
             }
         }

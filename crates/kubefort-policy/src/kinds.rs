@@ -64,7 +64,12 @@ pub fn resource_of(kind: &str) -> String {
         _ => {}
     }
     let lower = kind.to_ascii_lowercase();
-    if lower.ends_with('s') || lower.ends_with("sh") || lower.ends_with("ch") || lower.ends_with('x') || lower.ends_with('z') {
+    if lower.ends_with('s')
+        || lower.ends_with("sh")
+        || lower.ends_with("ch")
+        || lower.ends_with('x')
+        || lower.ends_with('z')
+    {
         format!("{lower}es")
     } else if let Some(stem) = lower.strip_suffix('y') {
         if stem.ends_with(['a', 'e', 'i', 'o', 'u']) {

@@ -156,7 +156,8 @@ impl Request {
     }
 
     pub(crate) fn labels(&self) -> Option<&Json> {
-        self.any_object().and_then(|o| o.pointer("/metadata/labels"))
+        self.any_object()
+            .and_then(|o| o.pointer("/metadata/labels"))
     }
 
     /// Labels of the object's namespace (its own for a Namespace).
@@ -432,7 +433,10 @@ impl PolicySet {
 
     fn record_eval_error(&self, e: PolicyError) {
         let key = e.to_string();
-        let mut seen = self.eval_error_seen.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = self
+            .eval_error_seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if seen.insert(key) {
             self.eval_errors
                 .lock()

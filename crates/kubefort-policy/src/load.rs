@@ -63,7 +63,9 @@ impl Doc<'_> {
     /// The file line of line `n` (1-based) of the scalar at `path`: a block
     /// scalar (`|`, `>`) starts on the line after its indicator.
     pub fn scalar_line(&self, path: &str, n: u32) -> u32 {
-        let node = FieldPath::parse(path).ok().and_then(|p| p.resolve(self.node));
+        let node = FieldPath::parse(path)
+            .ok()
+            .and_then(|p| p.resolve(self.node));
         let Some(node) = node else {
             return self.line(path);
         };
@@ -168,7 +170,7 @@ pub(crate) fn read(p: &Path) -> Result<String, PolicyError> {
 /// What a YAML document is, to the loader.
 enum Parsed {
     Template(Arc<Template>),
-    Constraint(usize),
+    Constraint,
     Vap(Arc<Vap>),
     Binding(Binding),
     Resource(Json),
@@ -245,7 +247,7 @@ impl PolicySet {
                             Ok(Parsed::Template(t)) => {
                                 templates.insert(t.kind.clone(), t);
                             }
-                            Ok(Parsed::Constraint(_)) => constraints.push((
+                            Ok(Parsed::Constraint) => constraints.push((
                                 file.clone(),
                                 doc.root.clone(),
                                 d.json,
@@ -315,7 +317,11 @@ impl PolicySet {
 }
 
 fn classify(d: &Doc<'_>) -> Result<Parsed, PolicyError> {
-    let av = d.json.get("apiVersion").and_then(Json::as_str).unwrap_or("");
+    let av = d
+        .json
+        .get("apiVersion")
+        .and_then(Json::as_str)
+        .unwrap_or("");
     let kind = d.json.get("kind").and_then(Json::as_str).unwrap_or("");
     let group = av.rsplit_once('/').map_or("", |(g, _)| g);
     Ok(match (group, kind) {
@@ -323,7 +329,7 @@ fn classify(d: &Doc<'_>) -> Result<Parsed, PolicyError> {
         ("templates.gatekeeper.sh", "ConstraintTemplate") => {
             Parsed::Template(Arc::new(Template::parse(d)?))
         }
-        ("constraints.gatekeeper.sh", _) => Parsed::Constraint(0),
+        ("constraints.gatekeeper.sh", _) => Parsed::Constraint,
         ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => {
             Parsed::Vap(Arc::new(Vap::parse(d)?))
         }

@@ -39,7 +39,10 @@ pub fn new_engine(v0: bool) -> Engine {
 /// an argument: it prints `%!v(MISSING)` where regorus fails. Calls are
 /// routed through `kubefort_compat.fmt`, which supplies those texts.
 fn go_format_args(args: Vec<regorus::Value>) -> anyhow::Result<regorus::Value> {
-    let f = args[0].as_string().map(|s| s.to_string()).unwrap_or_default();
+    let f = args[0]
+        .as_string()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
     let list: Vec<regorus::Value> = match &args[1] {
         regorus::Value::Array(a) => a.iter().cloned().collect(),
         other => vec![other.clone()],
@@ -95,7 +98,8 @@ fn go_format_args(args: Vec<regorus::Value>) -> anyhow::Result<regorus::Value> {
 /// Route `sprintf` calls through the compatibility helper.
 fn route_sprintf(text: &str) -> String {
     let re = regex::Regex::new(r"(^|[^A-Za-z0-9_.])sprintf\(").expect("valid");
-    re.replace_all(text, "${1}data.kubefort_compat.fmt(").into_owned()
+    re.replace_all(text, "${1}data.kubefort_compat.fmt(")
+        .into_owned()
 }
 
 /// Compile modules into an engine; errors name the file and line.
@@ -103,7 +107,11 @@ pub fn engine(modules: &[Module], v0: bool) -> Result<Engine, PolicyError> {
     let mut e = new_engine(v0);
     for (i, m) in modules.iter().enumerate() {
         let id = format!("module{i}.rego");
-        let text = route_sprintf(&if v0 { normalize_v0(&m.text) } else { m.text.clone() });
+        let text = route_sprintf(&if v0 {
+            normalize_v0(&m.text)
+        } else {
+            m.text.clone()
+        });
         if let Err(err) = e.add_policy(id, text) {
             return Err(located(m, &err.to_string()));
         }
@@ -149,7 +157,8 @@ impl Pool {
     /// Run `f` on an engine of the pool.
     pub fn with<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
         let e = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut e = e.unwrap_or_else(|| self.base.lock().unwrap_or_else(|p| p.into_inner()).clone());
+        let mut e =
+            e.unwrap_or_else(|| self.base.lock().unwrap_or_else(|p| p.into_inner()).clone());
         let r = f(&mut e);
         self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(e);
         r
@@ -169,8 +178,7 @@ pub fn messages(v: &regorus::Value) -> Vec<(String, Option<serde_json::Value>)> 
     items
         .into_iter()
         .filter_map(|item| {
-            let j: serde_json::Value =
-                serde_json::from_str(&item.to_json_str().ok()?).ok()?;
+            let j: serde_json::Value = serde_json::from_str(&item.to_json_str().ok()?).ok()?;
             match j {
                 serde_json::Value::String(s) => Some((s, None)),
                 serde_json::Value::Object(o) => {
@@ -240,7 +248,11 @@ impl Conftest {
         let sev_re = regex::Regex::new(r"^#\s+severity:\s*([A-Za-z]+)").expect("valid");
         for (i, (m, v0)) in good.iter().enumerate() {
             e.set_rego_v0(*v0);
-            let text = route_sprintf(&if *v0 { normalize_v0(&m.text) } else { m.text.clone() });
+            let text = route_sprintf(&if *v0 {
+                normalize_v0(&m.text)
+            } else {
+                m.text.clone()
+            });
             if let Err(err) = e.add_policy(format!("module{i}.rego"), text) {
                 errors.push(located(m, &err.to_string()));
                 continue;
@@ -353,11 +365,16 @@ pub fn normalize_v0(text: &str) -> String {
     let mut out: Vec<String> = Vec::with_capacity(lines.len());
     let mut head: Option<String> = None;
     let mut fresh = 0usize;
-    let not_call = regex::Regex::new(r"^(\s*)not\s+([A-Za-z_][A-Za-z0-9_.]*)\((.*)\)\s*$").expect("valid");
+    let not_call =
+        regex::Regex::new(r"^(\s*)not\s+([A-Za-z_][A-Za-z0-9_.]*)\((.*)\)\s*$").expect("valid");
     for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim();
         let mut l = line.to_string();
-        if !line.starts_with([' ', '\t', '#', '}']) && trimmed.ends_with('{') && !trimmed.starts_with("package") && !trimmed.starts_with("import") {
+        if !line.starts_with([' ', '\t', '#', '}'])
+            && trimmed.ends_with('{')
+            && !trimmed.starts_with("package")
+            && !trimmed.starts_with("import")
+        {
             head = Some(trimmed.trim_end_matches('{').trim_end().to_string());
         }
         if trimmed == "} {" {
@@ -375,7 +392,9 @@ pub fn normalize_v0(text: &str) -> String {
                     let is_ref = (a.contains('.') || a.contains('['))
                         && !a.starts_with(['"', '`', '[', '{'])
                         && !a.contains('(')
-                        && a.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_');
+                        && a.chars()
+                            .next()
+                            .is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_');
                     if is_ref {
                         fresh += 1;
                         let v = format!("__kf_arg{fresh}__");
@@ -386,7 +405,13 @@ pub fn normalize_v0(text: &str) -> String {
                     }
                 }
                 if !binds.is_empty() {
-                    l = format!("{}{}not {}({})", &c[1], binds.concat(), &c[2], new_args.join(", "));
+                    l = format!(
+                        "{}{}not {}({})",
+                        &c[1],
+                        binds.concat(),
+                        &c[2],
+                        new_args.join(", ")
+                    );
                 }
             }
         }
@@ -496,7 +521,10 @@ mod tests {
     #[test]
     fn a_newline_ends_a_statement_before_a_parenthesis() {
         let src = "package p\n\nok {\n  input.x\n  (input.y - input.z) >= input.x\n}\n";
-        assert_eq!(eval(src, r#"{"x": 1, "y": 5, "z": 1}"#, "data.p.ok"), regorus::Value::from(true));
+        assert_eq!(
+            eval(src, r#"{"x": 1, "y": 5, "z": 1}"#, "data.p.ok"),
+            regorus::Value::from(true)
+        );
     }
 
     #[test]
@@ -505,7 +533,11 @@ mod tests {
         // `p.ranges` is undefined: OPA binds it first, so the body fails
         let v = eval(src, r#"{"p": {"rule": "other"}}"#, "data.p.violation");
         assert!(messages(&v).is_empty(), "{v:?}");
-        let v = eval(src, r#"{"p": {"rule": "other", "ranges": []}}"#, "data.p.violation");
+        let v = eval(
+            src,
+            r#"{"p": {"rule": "other", "ranges": []}}"#,
+            "data.p.violation",
+        );
         assert_eq!(messages(&v).len(), 1);
     }
 }

@@ -108,6 +108,9 @@ mod tests {
         assert!(!s.matches(Some(&json!({"app": "web"}))));
         assert!(!s.matches(None));
         assert!(LabelSelector::parse(&json!({})).unwrap().matches(None));
-        assert!(LabelSelector::parse(&json!({"matchExpressions": [{"key": "a", "operator": "Bad"}]})).is_err());
+        assert!(LabelSelector::parse(
+            &json!({"matchExpressions": [{"key": "a", "operator": "Bad"}]})
+        )
+        .is_err());
     }
 }

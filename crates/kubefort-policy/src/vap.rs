@@ -24,7 +24,6 @@ use crate::{intern, severity_annotation, Action, PolicyError, Resources, Violati
 pub struct Expr {
     pub text: String,
     pub program: Program,
-    pub line: u32,
 }
 
 /// Compile `text` (the field at `path` of `doc`), checking every function it
@@ -32,7 +31,6 @@ pub struct Expr {
 pub fn compile(doc: &Doc<'_>, path: &str, text: &str) -> Result<Expr, PolicyError> {
     let src = cel_lib::rewrite_fixed_formats(text);
     let env = cel_lib::env();
-    let line = doc.scalar_line(path, 1);
     let program = env.compile(&src).map_err(|errs| {
         let first = errs.errors.first();
         let l = first.map_or(1, |e| e.pos.0.max(1) as u32);
@@ -44,7 +42,10 @@ pub fn compile(doc: &Doc<'_>, path: &str, text: &str) -> Result<Expr, PolicyErro
         PolicyError {
             file: doc.file.clone(),
             line: Some(doc.scalar_line(path, l)),
-            message: format!("{path}: syntax error in CEL expression: {}", msgs.join("; ")),
+            message: format!(
+                "{path}: syntax error in CEL expression: {}",
+                msgs.join("; ")
+            ),
         }
     })?;
     check_functions(&program).map_err(|(name, why)| {
@@ -62,7 +63,6 @@ pub fn compile(doc: &Doc<'_>, path: &str, text: &str) -> Result<Expr, PolicyErro
     Ok(Expr {
         text: text.to_string(),
         program,
-        line,
     })
 }
 
@@ -73,14 +73,17 @@ fn check_functions(program: &Program) -> Result<(), (String, String)> {
         if f.starts_with(['_', '@', '!']) || f.is_empty() {
             continue;
         }
-        let known = cel_lib::KNOWN_FUNCTIONS.iter().any(|(n, _)| {
-            *n == f || n.rsplit('.').next() == Some(f)
-        });
+        let known = cel_lib::KNOWN_FUNCTIONS
+            .iter()
+            .any(|(n, _)| *n == f || n.rsplit('.').next() == Some(f));
         if known {
             continue;
         }
         if let Some((_, why)) = cel_lib::UNSUPPORTED_FUNCTIONS.iter().find(|(n, _)| *n == f) {
-            return Err((f.to_string(), format!("function `{f}` is not supported: {why}")));
+            return Err((
+                f.to_string(),
+                format!("function `{f}` is not supported: {why}"),
+            ));
         }
         return Err((
             f.to_string(),
@@ -248,7 +251,6 @@ pub struct Validation {
 pub struct Vap {
     pub name: String,
     pub file: Arc<str>,
-    pub line: u32,
     /// `(apiVersion, kind)` of the parameters.
     pub param_kind: Option<(String, String)>,
     match_constraints: MatchResources,
@@ -268,7 +270,12 @@ impl Vap {
         let name = j
             .pointer("/metadata/name")
             .and_then(Json::as_str)
-            .ok_or_else(|| doc.err("metadata", "a ValidatingAdmissionPolicy needs metadata.name"))?
+            .ok_or_else(|| {
+                doc.err(
+                    "metadata",
+                    "a ValidatingAdmissionPolicy needs metadata.name",
+                )
+            })?
             .to_string();
         let spec = j
             .get("spec")
@@ -310,7 +317,6 @@ impl Vap {
         let mut vap = Vap {
             name,
             file: doc.file.clone(),
-            line: doc.node.pos.line,
             param_kind,
             match_constraints,
             match_conditions: Vec::new(),
@@ -336,7 +342,6 @@ impl Vap {
         Vap {
             name: name.to_string(),
             file: doc.file.clone(),
-            line: doc.node.pos.line,
             param_kind: None,
             match_constraints: MatchResources::default(),
             match_conditions: Vec::new(),
@@ -359,10 +364,19 @@ impl Vap {
         base: &str,
         spec: &Json,
     ) -> Result<(), PolicyError> {
-        let list = |k: &str| spec.get(k).and_then(Json::as_array).cloned().unwrap_or_default();
+        let list = |k: &str| {
+            spec.get(k)
+                .and_then(Json::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
         for (i, mc) in list("matchConditions").iter().enumerate() {
             let p = format!("{base}.matchConditions[{i}]");
-            let name = mc.get("name").and_then(Json::as_str).unwrap_or("").to_string();
+            let name = mc
+                .get("name")
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string();
             let e = mc
                 .get("expression")
                 .and_then(Json::as_str)
@@ -399,7 +413,10 @@ impl Vap {
                 message: v.get("message").and_then(Json::as_str).map(str::to_string),
                 message_expression,
                 reason: v.get("reason").and_then(Json::as_str).map(str::to_string),
-                field_path: v.get("fieldPath").and_then(Json::as_str).map(str::to_string),
+                field_path: v
+                    .get("fieldPath")
+                    .and_then(Json::as_str)
+                    .map(str::to_string),
             });
         }
         Ok(())
@@ -596,7 +613,6 @@ pub struct Bound {
     pub rule: &'static str,
     pub policy: Arc<Vap>,
     pub binding: String,
-    pub binding_file: Arc<str>,
     match_resources: Option<MatchResources>,
     param_ref: Option<ParamRef>,
     actions: Vec<Action>,
@@ -652,7 +668,10 @@ impl Binding {
                 }
                 Some(ParamRef {
                     name,
-                    namespace: p.get("namespace").and_then(Json::as_str).map(str::to_string),
+                    namespace: p
+                        .get("namespace")
+                        .and_then(Json::as_str)
+                        .map(str::to_string),
                     selector,
                     deny_when_missing: !matches!(
                         p.get("parameterNotFoundAction").and_then(Json::as_str),
@@ -716,7 +735,6 @@ impl Binding {
                 .unwrap_or(by_action),
             policy,
             binding: self.name,
-            binding_file: self.file,
             match_resources: self.match_resources,
             param_ref: self.param_ref,
             actions: self.actions,
@@ -820,4 +838,3 @@ impl Bound {
         Ok(())
     }
 }
-

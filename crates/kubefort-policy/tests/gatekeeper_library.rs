@@ -176,7 +176,9 @@ fn run_sample(tally: &mut Tally, template: &Path, sample: &Path) {
             .iter()
             .filter(|i| {
                 let ik = key(i.file_name().unwrap().to_str().unwrap());
-                ik.0.is_none() || ik == ek || (ik.0 == ek.0 && ik.1.is_empty() && ek.0 == Some("allowed"))
+                ik.0.is_none()
+                    || ik == ek
+                    || (ik.0 == ek.0 && ik.1.is_empty() && ek.0 == Some("allowed"))
             })
             .collect();
         tally.examples += 1;
@@ -184,7 +186,10 @@ fn run_sample(tally: &mut Tally, template: &Path, sample: &Path) {
             if prefer_cel && !has_cel {
                 continue;
             }
-            let mut set = PolicySet::load(&[entry(template), entry(primary)], &LoadOptions { prefer_cel });
+            let mut set = PolicySet::load(
+                &[entry(template), entry(primary)],
+                &LoadOptions { prefer_cel },
+            );
             for i in &inv {
                 for o in objects(i) {
                     set.resources.add(o);
@@ -261,14 +266,20 @@ fn every_template_and_example_of_the_gatekeeper_library() {
                 set.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
             ));
         }
-        if std::fs::read_to_string(t).unwrap().contains("K8sNativeValidation") {
+        if std::fs::read_to_string(t)
+            .unwrap()
+            .contains("K8sNativeValidation")
+        {
             tally.cel_templates += 1;
         }
         let samples = t.parent().unwrap().join("samples");
         let Ok(rd) = std::fs::read_dir(&samples) else {
             continue;
         };
-        let mut dirs: Vec<PathBuf> = rd.map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+        let mut dirs: Vec<PathBuf> = rd
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
         dirs.sort();
         for d in dirs {
             run_sample(&mut tally, t, &d);
@@ -287,7 +298,11 @@ fn every_template_and_example_of_the_gatekeeper_library() {
     for f in &tally.failures {
         println!("FAIL {f}");
     }
-    assert!(tally.failures.is_empty(), "{} failures", tally.failures.len());
+    assert!(
+        tally.failures.is_empty(),
+        "{} failures",
+        tally.failures.len()
+    );
     assert_eq!(tally.agreed_rego, tally.examples);
     assert_eq!(tally.agreed_cel, tally.checked_cel);
 }

@@ -15,6 +15,7 @@ use kubefort_core::{select_rules, Engine, RuleMeta, Severity};
 use kubefort_report::WriteOptions;
 
 mod netpol_cmd;
+mod policy_cmd;
 mod pss_cmd;
 mod rbac_cmd;
 
@@ -52,6 +53,8 @@ enum Command {
     Netpol(netpol_cmd::NetpolArgs),
     /// RBAC questions: who can do what, may a user do it and why, effective rules, escalation paths
     Rbac(rbac_cmd::RbacArgs),
+    /// User policies (Rego, CEL): `policy test` runs their unit tests
+    Policy(policy_cmd::PolicyArgs),
     /// List the rules with their severity, groups and docs
     Rules(RulesArgs),
     /// Print a shell completion script
@@ -129,6 +132,9 @@ struct ScanArgs {
     /// Never show a progress bar
     #[arg(long)]
     no_progress: bool,
+    /// User policies to run beside the rules: Rego (.rego, conftest style), Gatekeeper ConstraintTemplates and constraints, ValidatingAdmissionPolicies and bindings (files or directories; repeatable)
+    #[arg(long, value_name = "PATH")]
+    policy: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -149,6 +155,7 @@ fn main() -> ExitCode {
         Command::Pss(args) => pss_cmd::run(args),
         Command::Netpol(args) => netpol_cmd::run(args),
         Command::Rbac(args) => rbac_cmd::run(args),
+        Command::Policy(args) => policy_cmd::run(args),
         Command::Rules(args) => {
             let all = kubefort_rules::all();
             let metas: Vec<&RuleMeta> = all.iter().map(|r| &r.meta).collect();
@@ -273,10 +280,13 @@ fn scan(args: ScanArgs) -> ExitCode {
     if args.pss_version.is_some() {
         config.pss_version = args.pss_version.clone();
     }
+    let policies = policy_cmd::entries(&args.policy, &config);
     let mut engine = Engine::new(rules, config);
     if let Some(max) = args.max_file_size {
         engine = engine.with_max_file_size(max);
     }
+    let (engine, policy_set, policy_errors) =
+        policy_cmd::attach(engine, &policies, &discovered.files);
 
     let show_progress = !args.no_progress
         && std::io::stderr().is_terminal()
@@ -304,6 +314,10 @@ fn scan(args: ScanArgs) -> ExitCode {
     let mut report = engine.scan(&discovered.files, &progress);
     bar.finish_and_clear();
     report.errors.extend(discovered.errors);
+    report.errors.extend(policy_errors);
+    report
+        .errors
+        .extend(policy_cmd::evaluation_errors(&policy_set));
     report.errors.sort();
     report.skipped.extend(discovered.skipped);
     report.skipped.sort();
