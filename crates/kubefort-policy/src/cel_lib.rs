@@ -157,6 +157,9 @@ pub const KNOWN_FUNCTIONS: &[(&str, &str)] = &[
     ("validate", "format"),
 ];
 
+/// The function presence tests (`has(x.f)`) are rewritten to call.
+pub const HAS: &str = "@kubefort_has";
+
 /// Functions of the Kubernetes libraries that kubefort does not evaluate,
 /// with the reason given when a policy calls one.
 pub const UNSUPPORTED_FUNCTIONS: &[(&str, &str)] = &[
@@ -184,6 +187,7 @@ fn build_env() -> Result<Env, cel::DeclarationError> {
     env.add_extension(cel::extensions::lists)?;
     env.add_extension(cel::extensions::math)?;
     env.add_extension(cel::extensions::encoders)?;
+    env.add_overload(HAS, "kubefort_has", vec![DYN_TYPE, STRING_TYPE], has_field)?;
     // lists
     env.add_member_overload(
         "isSorted",
@@ -407,6 +411,33 @@ macro_rules! cel_fn {
             out(r?)
         }
     };
+}
+
+/// `has(x.f)`: whether the map `x` has the key `f`; false for anything
+/// that is not a map, as cel-go without `errorOnBadPresenceTest`.
+fn has_field<'b, 'v>(raw: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let key = raw[1].as_ref();
+    let key_str = Value::try_from(key)?;
+    let found = match raw[0].as_ref().as_indexer() {
+        Some(ix) if raw[0].as_ref().get_type().kind() == cel::common::types::Kind::Map => {
+            match ix.get(key) {
+                Ok(_) => true,
+                Err(ExecutionError::NoSuchKey(_)) => false,
+                Err(e) => return Err(e),
+            }
+        }
+        _ => {
+            // an optional: present and holding the key
+            match Value::try_from(raw[0].as_ref()) {
+                Ok(Value::Map(m)) => match &key_str {
+                    Value::String(s) => m.map.contains_key(&Key::String(s.clone())),
+                    _ => false,
+                },
+                _ => false,
+            }
+        }
+    };
+    out(Value::Bool(found))
 }
 
 // ---------------------------------------------------------------- lists

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
-use cel::{Context, Program};
+use cel::parser::Expression;
+use cel::Context;
 use kubefort_core::Severity;
 use serde_json::Value as Json;
 
@@ -23,7 +24,7 @@ use crate::{intern, severity_annotation, Action, PolicyError, Resources, Violati
 /// A compiled CEL expression and where it was written.
 pub struct Expr {
     pub text: String,
-    pub program: Program,
+    pub program: Expression,
 }
 
 /// Compile `text` (the field at `path` of `doc`), checking every function it
@@ -31,7 +32,7 @@ pub struct Expr {
 pub fn compile(doc: &Doc<'_>, path: &str, text: &str) -> Result<Expr, PolicyError> {
     let src = cel_lib::rewrite_fixed_formats(text);
     let env = cel_lib::env();
-    let program = env.compile(&src).map_err(|errs| {
+    let mut program = env.parser().parse(&src).map_err(|errs| {
         let first = errs.errors.first();
         let l = first.map_or(1, |e| e.pos.0.max(1) as u32);
         let msgs: Vec<String> = errs
@@ -48,6 +49,7 @@ pub fn compile(doc: &Doc<'_>, path: &str, text: &str) -> Result<Expr, PolicyErro
             ),
         }
     })?;
+    presence_tests(&mut program);
     check_functions(&program).map_err(|(name, why)| {
         // the line of the expression that names it
         let n = text
@@ -66,11 +68,67 @@ pub fn compile(doc: &Doc<'_>, path: &str, text: &str) -> Result<Expr, PolicyErro
     })
 }
 
+/// `has(x.f)` as cel-go evaluates it for Kubernetes: false, not an error,
+/// when `x` is not a map (null, a string, a number); the `cel` crate errs
+/// there, so presence tests call [`cel_lib::HAS`] instead.
+fn presence_tests(e: &mut Expression) {
+    use cel::common::ast::{CallExpr, EntryExpr, Expr as E, LiteralValue};
+    match &mut e.expr {
+        E::Select(sel) if sel.test => {
+            presence_tests(&mut sel.operand);
+            let operand = std::mem::take(&mut *sel.operand);
+            let field = std::mem::take(&mut sel.field);
+            e.expr = E::Call(CallExpr {
+                func_name: cel_lib::HAS.to_string(),
+                target: None,
+                args: vec![
+                    operand,
+                    Expression {
+                        id: e.id,
+                        expr: E::Literal(LiteralValue::String(field.into())),
+                    },
+                ],
+            });
+        }
+        E::Select(sel) => presence_tests(&mut sel.operand),
+        E::Call(c) => {
+            if let Some(t) = &mut c.target {
+                presence_tests(t);
+            }
+            c.args.iter_mut().for_each(presence_tests);
+        }
+        E::Comprehension(c) => {
+            presence_tests(&mut c.iter_range);
+            presence_tests(&mut c.accu_init);
+            presence_tests(&mut c.loop_cond);
+            presence_tests(&mut c.loop_step);
+            presence_tests(&mut c.result);
+        }
+        E::List(l) => l.elements.iter_mut().for_each(presence_tests),
+        E::Map(m) => {
+            for en in &mut m.entries {
+                if let EntryExpr::MapEntry(me) = &mut en.expr {
+                    presence_tests(&mut me.key);
+                    presence_tests(&mut me.value);
+                }
+            }
+        }
+        E::Struct(st) => {
+            for en in &mut st.entries {
+                if let EntryExpr::StructField(f) = &mut en.expr {
+                    presence_tests(&mut f.value);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Every function the program calls must be one the environment has.
-fn check_functions(program: &Program) -> Result<(), (String, String)> {
+fn check_functions(program: &Expression) -> Result<(), (String, String)> {
     let refs = program.references();
     for f in refs.functions() {
-        if f.starts_with(['_', '@', '!']) || f.is_empty() {
+        if f.starts_with(['_', '!']) || f.contains('@') || f.is_empty() {
             continue;
         }
         let known = cel_lib::KNOWN_FUNCTIONS
@@ -577,10 +635,10 @@ impl Activation<'_> {
         self.variables = to_val(cel::Value::Map(cel::objects::Map { map: Arc::new(m) }));
     }
 
-    fn eval(&self, env: &Arc<cel::Env>, p: &Program) -> Result<cel::Value, cel::ExecutionError> {
+    fn eval(&self, env: &Arc<cel::Env>, p: &Expression) -> Result<cel::Value, cel::ExecutionError> {
         let mut ctx = Context::with_env(env.clone());
         ctx.set_variable_resolver(self);
-        p.execute(&ctx)
+        ctx.resolve(p)
     }
 }
 
@@ -836,5 +894,245 @@ impl Bound {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(src: &str, obj: Json) -> Result<cel::Value, cel::ExecutionError> {
+        let lines: Vec<&str> = vec![];
+        let node =
+            kubefort_core::value::Node::new(kubefort_core::value::Value::Null, Default::default());
+        let doc = Doc {
+            file: "t.yaml".into(),
+            node: &node,
+            json: Json::Null,
+            lines: &lines,
+        };
+        let e = compile(&doc, "spec", src)
+            .map_err(|e| cel::ExecutionError::function_error("compile", e))?;
+        let o = to_val(json_to_cel(&obj));
+        let act = Activation {
+            object: o.as_ref(),
+            old_object: o.as_ref(),
+            request: o.as_ref(),
+            namespace_object: o.as_ref(),
+            params: o.as_ref(),
+            variables: Box::new(cel::common::types::CelNull),
+            vars: Vec::new(),
+        };
+        act.eval(&cel_lib::env(), &e.program)
+    }
+
+    #[test]
+    fn presence_tests_follow_cel_go() {
+        let o = serde_json::json!({"a": {"b": 1}, "n": null, "s": "x"});
+        for (src, want) in [
+            ("has(object.a.b)", true),
+            ("has(object.a.c)", false),
+            ("has(object.n.c)", false),
+            ("has(object.s.c)", false),
+            ("[object.a].all(x, has(x.b))", true),
+            ("has(object.a) && !has(object.z)", true),
+        ] {
+            assert_eq!(
+                eval(src, o.clone()).unwrap(),
+                cel::Value::Bool(want),
+                "{src}"
+            );
+        }
+        // a missing operand is still an error
+        assert!(eval("has(object.z.b)", o).is_err());
+    }
+
+    #[test]
+    fn every_listed_function_exists() {
+        let o = serde_json::json!({});
+        let calls = [
+            "size('ab') == 2",
+            "'ab'.contains('a')",
+            "'ab'.startsWith('a')",
+            "'ab'.endsWith('b')",
+            "'ab'.matches('^a')",
+            "int('1') == 1",
+            "uint(1) == 1u",
+            "double(1) == 1.0",
+            "string(1) == '1'",
+            "bytes('a') == b'a'",
+            "bool('true')",
+            "type(1) == int",
+            "dyn(1) == 1",
+            "duration('1s') == duration('1000ms')",
+            "timestamp('2024-01-02T00:00:00Z').getFullYear() == 2024",
+            "timestamp('2024-01-02T00:00:00Z').getMonth() == 0",
+            "timestamp('2024-01-02T00:00:00Z').getDate() == 2",
+            "timestamp('2024-01-02T00:00:00Z').getDayOfMonth() == 1",
+            "timestamp('2024-01-02T00:00:00Z').getDayOfWeek() == 2",
+            "timestamp('2024-01-02T00:00:00Z').getDayOfYear() == 1",
+            "timestamp('2024-01-02T03:04:05Z').getHours() == 3",
+            "timestamp('2024-01-02T03:04:05Z').getMinutes() == 4",
+            "timestamp('2024-01-02T03:04:05Z').getSeconds() == 5",
+            "timestamp('2024-01-02T03:04:05Z').getMilliseconds() == 0",
+            "optional.of(1).hasValue()",
+            "!optional.none().hasValue()",
+            "optional.ofNonZeroValue(1).value() == 1",
+            "optional.none().or(optional.of(2)).value() == 2",
+            "optional.none().orValue(3) == 3",
+            "'abc'.charAt(1) == 'b'",
+            "'abc'.indexOf('c') == 2",
+            "'abca'.lastIndexOf('a') == 3",
+            "'Ab'.lowerAscii() == 'ab'",
+            "'ab'.upperAscii() == 'AB'",
+            "'aa'.replace('a', 'b') == 'bb'",
+            "'a,b'.split(',') == ['a', 'b']",
+            "'abc'.substring(1) == 'bc'",
+            "' a '.trim() == 'a'",
+            "['a', 'b'].join('-') == 'a-b'",
+            "'%s'.format(['x']) == 'x'",
+            "strings.quote('a') == '\"a\"'",
+            "'ab'.reverse() == 'ba'",
+            "[1, 2, 3].slice(1, 2) == [2]",
+            "[[1], [2]].flatten() == [1, 2]",
+            "[1, 1].distinct() == [1]",
+            "[2, 1].sort() == [1, 2]",
+            "lists.range(2) == [0, 1]",
+            "[1, 2].isSorted()",
+            "[1, 2].sum() == 3",
+            "[1, 2].min() == 1",
+            "[1, 2].max() == 2",
+            "[1, 2].indexOf(2) == 1",
+            "[1, 2, 1].lastIndexOf(1) == 2",
+            "math.greatest(1, 2) == 2",
+            "math.least(1, 2) == 1",
+            "math.abs(-1) == 1",
+            "math.ceil(1.2) == 2.0",
+            "math.floor(1.8) == 1.0",
+            "math.round(1.5) == 2.0",
+            "math.trunc(1.5) == 1.0",
+            "math.sign(-2) == -1",
+            "math.sqrt(4) == 2.0",
+            "!math.isInf(1.0)",
+            "!math.isNaN(1.0)",
+            "math.isFinite(1.0)",
+            "math.bitAnd(3, 1) == 1",
+            "math.bitOr(2, 1) == 3",
+            "math.bitXor(3, 1) == 2",
+            "math.bitNot(0) == -1",
+            "base64.encode(b'a') == 'YQ=='",
+            "base64.decode('YQ==') == b'a'",
+            "'abc123'.find('[0-9]+') == '123'",
+            "'a1b2'.findAll('[0-9]') == ['1', '2']",
+            "'a1b2'.findAll('[0-9]', 1) == ['1']",
+            "isURL('https://a.b/c')",
+            "url('https://a.b:8/c?x=1').getScheme() == 'https'",
+            "url('https://a.b:8/c').getHost() == 'a.b:8'",
+            "url('https://a.b:8/c').getHostname() == 'a.b'",
+            "url('https://a.b:8/c').getPort() == '8'",
+            "url('https://a.b/c%20d').getEscapedPath() == '/c%20d'",
+            "url('https://a.b/c?x=1&x=2').getQuery() == {'x': ['1', '2']}",
+            "string(url('https://a.b/')) == 'https://a.b/'",
+            "isIP('10.0.0.1')",
+            "ip.isCanonical('10.0.0.1')",
+            "ip('::1').family() == 6",
+            "ip('0.0.0.0').isUnspecified()",
+            "ip('127.0.0.1').isLoopback()",
+            "ip('224.0.0.1').isLinkLocalMulticast()",
+            "ip('169.254.1.1').isLinkLocalUnicast()",
+            "ip('8.8.8.8').isGlobalUnicast()",
+            "string(ip('10.0.0.1')) == '10.0.0.1'",
+            "isCIDR('10.0.0.0/8')",
+            "cidr('10.0.0.0/8').containsIP('10.1.1.1')",
+            "cidr('10.0.0.0/8').containsIP(ip('10.1.1.1'))",
+            "cidr('10.0.0.0/8').containsCIDR('10.1.0.0/16')",
+            "cidr('10.0.0.0/8').containsCIDR(cidr('10.1.0.0/16'))",
+            "cidr('10.1.2.3/8').ip() == ip('10.1.2.3')",
+            "cidr('10.1.2.3/8').masked() == cidr('10.0.0.0/8')",
+            "cidr('10.0.0.0/8').prefixLength() == 8",
+            "string(cidr('10.0.0.0/8')) == '10.0.0.0/8'",
+            "isQuantity('1Gi')",
+            "quantity('-1').sign() == -1",
+            "quantity('2').isInteger()",
+            "quantity('2k').asInteger() == 2000",
+            "quantity('500m').asApproximateFloat() == 0.5",
+            "quantity('1').add(quantity('1')) == quantity('2')",
+            "quantity('1').add(1) == quantity('2')",
+            "quantity('2').sub(quantity('1')) == quantity('1')",
+            "quantity('2').sub(1) == quantity('1')",
+            "quantity('1Ki').compareTo(quantity('1k')) == 1",
+            "quantity('1Gi').isGreaterThan(quantity('1G'))",
+            "quantity('1m').isLessThan(quantity('1'))",
+            "format.named('dns1123Label').hasValue()",
+            "!format.dns1123Label().validate('web-1').hasValue()",
+            "format.dns1123Label().validate('Web_1').hasValue()",
+            "!format.dns1123Subdomain().validate('a.b').hasValue()",
+            "format.dns1035Label().validate('1a').hasValue()",
+            "!format.qualifiedName().validate('example.com/a').hasValue()",
+            "!format.dns1123LabelPrefix().validate('web-').hasValue()",
+            "!format.dns1123SubdomainPrefix().validate('a.b-').hasValue()",
+            "!format.dns1035LabelPrefix().validate('a-').hasValue()",
+            "!format.labelValue().validate('').hasValue()",
+            "!format.uri().validate('https://a').hasValue()",
+            "!format.uuid().validate('123e4567-e89b-12d3-a456-426614174000').hasValue()",
+            "!format.byte().validate('YQ==').hasValue()",
+            "!format.date().validate('2024-01-02').hasValue()",
+            "!format.datetime().validate('2024-01-02T00:00:00Z').hasValue()",
+        ];
+        let mut covered = std::collections::HashSet::new();
+        for c in calls {
+            assert_eq!(
+                eval(c, o.clone()).unwrap_or_else(|e| panic!("{c}: {e}")),
+                cel::Value::Bool(true),
+                "{c}"
+            );
+            for (name, _) in cel_lib::KNOWN_FUNCTIONS {
+                let short = name.rsplit('.').next().unwrap();
+                if c.contains(&format!("{short}(")) {
+                    covered.insert(*name);
+                }
+            }
+        }
+        for (name, _) in cel_lib::KNOWN_FUNCTIONS {
+            assert!(covered.contains(name), "{name} is listed but not exercised");
+        }
+    }
+
+    #[test]
+    fn unknown_and_unsupported_functions_are_load_errors_with_lines() {
+        let text = "spec:\n  validations:\n  - expression: |\n      object.a == 1 &&\n      object.b.frobnicate()\n";
+        let lines: Vec<&str> = text.lines().collect();
+        let node = kubefort_core::yaml::load_str(text, &Default::default())
+            .remove(0)
+            .unwrap()
+            .root;
+        let doc = Doc {
+            file: "p.yaml".into(),
+            node: &node,
+            json: node.to_json(),
+            lines: &lines,
+        };
+        let e = compile(
+            &doc,
+            "spec.validations[0].expression",
+            "object.a == 1 &&\nobject.b.frobnicate()\n",
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.message.contains("frobnicate"), "{e}");
+        let e = compile(
+            &doc,
+            "spec.validations[0].expression",
+            "authorizer.group('').check('x').allowed()",
+        )
+        .err()
+        .unwrap();
+        assert!(e.message.contains("not supported"), "{e}");
+        let e = compile(&doc, "spec.validations[0].expression", "object.a ==")
+            .err()
+            .unwrap();
+        assert!(e.message.contains("syntax error"), "{e}");
+        assert_eq!(e.line, Some(4));
     }
 }
