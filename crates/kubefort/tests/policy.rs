@@ -199,7 +199,8 @@ spec:
     )
     .unwrap();
     let o = run_in(d, &["scan", "--format", "json", "app.yaml"]);
-    // the broken policies are input errors (exit 2); the good one still runs
+    // the broken policies are input errors (exit 2); the good one still runs,
+    // its finding at the object (metadata.name, line 8)
     assert_eq!(
         o.status.code(),
         Some(2),
