@@ -34,6 +34,31 @@ pub fn json_to_cel(v: &Json) -> cel::Value {
     }
 }
 
+/// A JSON value as the interpreter's own value, built directly.
+pub fn json_to_val(v: &Json) -> Box<dyn Val> {
+    use cel::common::types::{
+        CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelUInt,
+    };
+    match v {
+        Json::Null => Box::new(CelNull),
+        Json::Bool(b) => Box::new(CelBool::from(*b)),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Box::new(CelInt::from(i)),
+            None => match n.as_u64() {
+                Some(u) => Box::new(CelUInt::from(u)),
+                None => Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN))),
+            },
+        },
+        Json::String(s) => Box::new(CelString::from(s.clone())),
+        Json::Array(a) => Box::new(CelList::from(a.iter().map(json_to_val).collect::<Vec<_>>())),
+        Json::Object(o) => Box::new(CelMap::from(
+            o.iter()
+                .map(|(k, v)| (CelMapKey::from(k.clone()), json_to_val(v)))
+                .collect::<HashMap<_, _>>(),
+        )),
+    }
+}
+
 /// A CEL value as a boxed `Val`, the form the interpreter reads.
 pub fn to_val(v: cel::Value) -> Box<dyn Val> {
     let r: Result<Box<dyn Val>, _> = v.try_into();
@@ -73,8 +98,8 @@ pub struct Input<'r> {
     pub req: &'r Request,
     cel_object: Option<Box<dyn Val>>,
     cel_old: Option<Box<dyn Val>>,
-    cel_request: Option<Box<dyn Val>>,
-    cel_namespace: Option<Box<dyn Val>>,
+    cel_request: std::sync::OnceLock<Box<dyn Val>>,
+    cel_namespace: std::sync::OnceLock<Box<dyn Val>>,
     rego_object: Option<regorus::Value>,
     rego_review: Option<regorus::Value>,
 }
@@ -89,8 +114,8 @@ impl<'r> Input<'r> {
             req,
             cel_object: None,
             cel_old: None,
-            cel_request: None,
-            cel_namespace: None,
+            cel_request: Default::default(),
+            cel_namespace: Default::default(),
             rego_object: None,
             rego_review: None,
         }
@@ -103,19 +128,13 @@ impl<'r> Input<'r> {
                 self.req
                     .object
                     .as_deref()
-                    .map_or_else(null_val, |o| to_val(json_to_cel(o))),
+                    .map_or_else(null_val, json_to_val),
             );
             self.cel_old = Some(
                 self.req
                     .old_object
                     .as_deref()
-                    .map_or_else(null_val, |o| to_val(json_to_cel(o))),
-            );
-            self.cel_request = Some(to_val(json_to_cel(&self.admission_request())));
-            self.cel_namespace = Some(
-                self.req
-                    .namespace_json()
-                    .map_or_else(null_val, |n| to_val(json_to_cel(&n))),
+                    .map_or_else(null_val, json_to_val),
             );
         }
     }
@@ -126,11 +145,20 @@ impl<'r> Input<'r> {
     pub fn cel_old(&self) -> &dyn Val {
         self.cel_old.as_deref().expect("prepare_cel first")
     }
+    /// Built on first use: most policies never read it.
     pub fn cel_request(&self) -> &dyn Val {
-        self.cel_request.as_deref().expect("prepare_cel first")
+        self.cel_request
+            .get_or_init(|| json_to_val(&self.admission_request()))
+            .as_ref()
     }
     pub fn cel_namespace(&self) -> &dyn Val {
-        self.cel_namespace.as_deref().expect("prepare_cel first")
+        self.cel_namespace
+            .get_or_init(|| {
+                self.req
+                    .namespace_json()
+                    .map_or_else(null_val, |n| json_to_val(&n))
+            })
+            .as_ref()
     }
 
     /// The object as conftest's input.

@@ -30,6 +30,13 @@ pub struct Expr {
 /// Compile `text` (the field at `path` of `doc`), checking every function it
 /// calls against the library.
 pub fn compile(doc: &Doc<'_>, path: &str, text: &str) -> Result<Expr, PolicyError> {
+    if let Err(why) = within_limits(text) {
+        return Err(PolicyError {
+            file: doc.file.clone(),
+            line: Some(doc.scalar_line(path, 1)),
+            message: format!("{path}: {why}"),
+        });
+    }
     let src = cel_lib::rewrite_fixed_formats(text);
     let env = cel_lib::env();
     let mut program = env.parser().parse(&src).map_err(|errs| {
@@ -66,6 +73,55 @@ pub fn compile(doc: &Doc<'_>, path: &str, text: &str) -> Result<Expr, PolicyErro
         text: text.to_string(),
         program,
     })
+}
+
+/// Longest expression accepted (the API server's own limit on an
+/// expression is far below: its request size).
+const MAX_EXPRESSION_BYTES: usize = 256 * 1024;
+/// Deepest nesting of brackets, as cel-go's parser limit (250) protects it.
+const MAX_NESTING: usize = 250;
+
+/// Refuse what would exhaust the parser before parsing: hostile sizes and
+/// nesting.
+fn within_limits(text: &str) -> Result<(), String> {
+    if text.len() > MAX_EXPRESSION_BYTES {
+        return Err(format!(
+            "the expression is {} bytes long, more than the {} accepted",
+            text.len(),
+            MAX_EXPRESSION_BYTES
+        ));
+    }
+    let mut depth = 0usize;
+    let mut max = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if max > MAX_NESTING {
+        return Err(format!(
+            "the expression nests {max} levels deep, more than the {MAX_NESTING} accepted"
+        ));
+    }
+    Ok(())
 }
 
 /// `has(x.f)` as cel-go evaluates it for Kubernetes: false, not an error,
@@ -494,27 +550,25 @@ impl Vap {
             Some(p) => to_val(json_to_cel(p)),
             None => Box::new(cel::common::types::CelNull),
         };
+        let input: &Input<'_> = input;
         let mut act = Activation {
-            object: input.cel_object(),
-            old_object: input.cel_old(),
-            request: input.cel_request(),
-            namespace_object: input.cel_namespace(),
+            input,
             params: params_val.as_ref(),
-            variables: Box::new(cel::common::types::CelNull),
-            vars: Vec::new(),
+            variables: VarMap::default(),
         };
         let env = cel_lib::env();
         if self.gatekeeper {
             // What Gatekeeper adds to its CEL templates.
-            let any = if input.req.object.is_some() {
-                cel::Value::try_from(act.object).unwrap_or(cel::Value::Null)
-            } else {
-                cel::Value::try_from(act.old_object).unwrap_or(cel::Value::Null)
-            };
-            act.vars.push(("anyObject".into(), any));
-            let p = gatekeeper_params.map_or(cel::Value::Null, json_to_cel);
-            act.vars.push(("params".into(), p));
-            act.rebuild();
+            let any = input.req.any_object().map_or_else(
+                || Box::new(cel::common::types::CelNull) as Box<dyn Val>,
+                crate::convert::json_to_val,
+            );
+            act.variables.0.push(("anyObject".into(), any));
+            let p = gatekeeper_params.map_or_else(
+                || Box::new(cel::common::types::CelNull) as Box<dyn Val>,
+                |p| to_val(json_to_cel(p)),
+            );
+            act.variables.0.push(("params".into(), p));
         }
         // matchConditions: every one true; an error matters only when none is false
         let mut cond_error: Option<String> = None;
@@ -541,13 +595,11 @@ impl Vap {
             });
         }
         for (name, e) in &self.variables {
-            match act.eval(&env, &e.program) {
-                Ok(v) => act.vars.push((name.clone(), v)),
-                // An erroring variable is an error wherever it is read:
-                // leaving it out makes every read fail.
-                Err(_) => {}
+            // An erroring variable is an error wherever it is read: leaving
+            // it out makes every read fail.
+            if let Some(v) = act.eval_val(&env, &e.program) {
+                act.variables.0.push((name.clone(), v));
             }
-            act.rebuild();
         }
         let mut out = Vec::new();
         for v in &self.validations {
@@ -616,23 +668,73 @@ fn type_name(v: &cel::Value) -> String {
 
 /// The variables an expression sees.
 struct Activation<'a> {
-    object: &'a dyn Val,
-    old_object: &'a dyn Val,
-    request: &'a dyn Val,
-    namespace_object: &'a dyn Val,
+    input: &'a Input<'a>,
     params: &'a dyn Val,
-    variables: Box<dyn Val>,
-    vars: Vec<(String, cel::Value)>,
+    variables: VarMap,
+}
+
+/// `variables`: the policy's variables in order, read by name without
+/// building a map.
+#[derive(Debug, Default)]
+struct VarMap(Vec<(String, Box<dyn Val>)>);
+
+impl Val for VarMap {
+    fn get_type(&self) -> &cel::common::types::Type {
+        &cel::common::types::MAP_TYPE
+    }
+
+    fn cel_type() -> &'static cel::common::types::Type {
+        &cel::common::types::MAP_TYPE
+    }
+
+    fn as_indexer<'b, 'v>(&'b self) -> Option<&'b (dyn cel::common::traits::Indexer + 'v)>
+    where
+        Self: 'v,
+    {
+        Some(self)
+    }
+
+    fn clone_as_boxed<'v>(&self) -> Box<dyn Val + 'v> {
+        Box::new(VarMap(
+            self.0
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone_as_boxed()))
+                .collect(),
+        ))
+    }
+}
+
+impl cel::common::traits::Indexer for VarMap {
+    fn get<'b, 'v>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'v>, cel::ExecutionError>
+    where
+        Self: 'v,
+    {
+        let key = idx
+            .downcast_ref::<cel::common::types::CelString>()
+            .map(|s| s.inner().to_string())
+            .unwrap_or_default();
+        self.0
+            .iter()
+            .find(|(n, _)| *n == key)
+            .map(|(_, v)| CowVal::Borrowed(v.as_ref()))
+            .ok_or_else(|| cel::ExecutionError::no_such_key(&key))
+    }
+
+    fn steal<'v>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'v>, cel::ExecutionError>
+    where
+        Self: 'v,
+    {
+        self.get(idx).map(CowVal::into_owned)
+    }
 }
 
 impl Activation<'_> {
-    fn rebuild(&mut self) {
-        let m: std::collections::HashMap<cel::objects::Key, cel::Value> = self
-            .vars
-            .iter()
-            .map(|(k, v)| (cel::objects::Key::String(Arc::new(k.clone())), v.clone()))
-            .collect();
-        self.variables = to_val(cel::Value::Map(cel::objects::Map { map: Arc::new(m) }));
+    /// Evaluate to a value of its own (for variables).
+    fn eval_val(&self, env: &Arc<cel::Env>, p: &Expression) -> Option<Box<dyn Val>> {
+        let mut ctx = Context::with_env(env.clone());
+        ctx.set_variable_resolver(self);
+        let v = cel::Value::resolve_val(p, &ctx).ok()?;
+        cel::Value::try_from(v.as_ref()).ok().map(to_val)
     }
 
     fn eval(&self, env: &Arc<cel::Env>, p: &Expression) -> Result<cel::Value, cel::ExecutionError> {
@@ -645,12 +747,12 @@ impl Activation<'_> {
 impl VariableResolver for Activation<'_> {
     fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
         let v: &dyn Val = match variable {
-            "object" => self.object,
-            "oldObject" => self.old_object,
-            "request" => self.request,
-            "namespaceObject" => self.namespace_object,
+            "object" => self.input.cel_object(),
+            "oldObject" => self.input.cel_old(),
+            "request" => self.input.cel_request(),
+            "namespaceObject" => self.input.cel_namespace(),
             "params" => self.params,
-            "variables" => self.variables.as_ref(),
+            "variables" => &self.variables,
             _ => return None,
         };
         Some(CowVal::Borrowed(v))
@@ -914,16 +1016,31 @@ mod tests {
         let e = compile(&doc, "spec", src)
             .map_err(|e| cel::ExecutionError::function_error("compile", e))?;
         let o = to_val(json_to_cel(&obj));
+        let req = crate::Request::create(obj);
+        let mut input = Input::new(&req);
+        input.prepare_cel();
         let act = Activation {
-            object: o.as_ref(),
-            old_object: o.as_ref(),
-            request: o.as_ref(),
-            namespace_object: o.as_ref(),
+            input: &input,
             params: o.as_ref(),
-            variables: Box::new(cel::common::types::CelNull),
-            vars: Vec::new(),
+            variables: VarMap::default(),
         };
         act.eval(&cel_lib::env(), &e.program)
+    }
+
+    #[test]
+    fn hostile_expressions_are_refused_before_parsing() {
+        let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        let e = eval(&deep, serde_json::json!({})).unwrap_err().to_string();
+        assert!(e.contains("nests"), "{e}");
+        let long = format!("'{}' == ''", "a".repeat(300 * 1024));
+        let e = eval(&long, serde_json::json!({})).unwrap_err().to_string();
+        assert!(e.contains("bytes long"), "{e}");
+        // many operators, no nesting: parsed and evaluated
+        let wide = vec!["1"; 50].join(" + ");
+        assert_eq!(
+            eval(&format!("{wide} == 50"), serde_json::json!({})).unwrap(),
+            cel::Value::Bool(true)
+        );
     }
 
     #[test]

@@ -214,7 +214,7 @@ spec:
         vec![(
             "max-replicas".into(),
             "critical".into(),
-            10,
+            8,
             "at most 3 replicas".into()
         )]
     );
