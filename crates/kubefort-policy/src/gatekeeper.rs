@@ -84,7 +84,7 @@ impl Template {
                 )
             })?;
         let tp = format!("spec.targets[{ti}]");
-        let mut rego_src: Option<(String, String, Vec<(String, String)>, bool)> = None;
+        let mut rego_src: Option<RegoSource> = None;
         if let Some(r) = target.get("rego").and_then(Json::as_str) {
             let libs = target
                 .get("libs")
@@ -190,6 +190,9 @@ impl Template {
         })
     }
 }
+
+/// Where a template's Rego is: the field, the text, the libs (field, text), v0.
+type RegoSource = (String, String, Vec<(String, String)>, bool);
 
 /// Gatekeeper's `match`.
 #[derive(Clone, Debug, Default)]

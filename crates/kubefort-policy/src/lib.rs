@@ -242,9 +242,9 @@ impl Violation {
 
 /// One loaded policy.
 pub(crate) enum Policy {
-    Conftest(rego::Conftest),
-    Gatekeeper(gatekeeper::Constraint),
-    Vap(vap::Bound),
+    Conftest(Box<rego::Conftest>),
+    Gatekeeper(Box<gatekeeper::Constraint>),
+    Vap(Box<vap::Bound>),
 }
 
 /// Objects the policies may read besides the one under review: VAP
@@ -292,12 +292,8 @@ impl Resources {
     /// and `namespace[ns][groupVersion][kind][name]`.
     pub(crate) fn rego_inventory(&self) -> &regorus::Value {
         self.rego_inventory.get_or_init(|| {
-            let mut cluster: BTreeMap<String, BTreeMap<String, serde_json::Map<String, Json>>> =
-                BTreeMap::new();
-            let mut namespaced: BTreeMap<
-                String,
-                BTreeMap<String, BTreeMap<String, serde_json::Map<String, Json>>>,
-            > = BTreeMap::new();
+            let mut cluster: ByVersion = BTreeMap::new();
+            let mut namespaced: BTreeMap<String, ByVersion> = BTreeMap::new();
             for ((av, kind), objs) in &self.objects {
                 let (group, _) = kinds::split_api_version(av);
                 for o in objs {
@@ -338,6 +334,9 @@ impl Resources {
         })
     }
 }
+
+/// Objects by groupVersion, kind and name.
+type ByVersion = BTreeMap<String, BTreeMap<String, serde_json::Map<String, Json>>>;
 
 /// Every loaded policy, compiled once.
 pub struct PolicySet {

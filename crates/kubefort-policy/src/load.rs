@@ -19,17 +19,11 @@ use crate::vap::{Binding, Vap};
 use crate::{Policy, PolicyError, PolicySet};
 
 /// How to load.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
     /// Evaluate Gatekeeper templates that carry both Rego and
     /// `K8sNativeValidation` with CEL instead of Rego.
     pub prefer_cel: bool,
-}
-
-impl Default for LoadOptions {
-    fn default() -> Self {
-        LoadOptions { prefer_cel: false }
-    }
 }
 
 /// Largest policy file read.
@@ -167,12 +161,15 @@ pub(crate) fn read(p: &Path) -> Result<String, PolicyError> {
     })
 }
 
+/// A constraint waiting for its template: file, node, JSON, lines, severity.
+type PendingConstraint = (Arc<str>, Node, Json, Vec<String>, Option<Severity>);
+
 /// What a YAML document is, to the loader.
 enum Parsed {
     Template(Arc<Template>),
     Constraint,
     Vap(Arc<Vap>),
-    Binding(Binding),
+    Binding(Box<Binding>),
     Resource(Json),
     Skip,
 }
@@ -184,8 +181,7 @@ impl PolicySet {
         let mut set = PolicySet::empty();
         // constraints wait for their templates, bindings for their policies
         let mut templates: HashMap<String, Arc<Template>> = HashMap::new();
-        let mut constraints: Vec<(Arc<str>, Node, Json, Vec<String>, Option<Severity>)> =
-            Vec::new();
+        let mut constraints: Vec<PendingConstraint> = Vec::new();
         let mut vaps: HashMap<String, Arc<Vap>> = HashMap::new();
         let mut bindings: Vec<(Binding, Option<Severity>)> = Vec::new();
         for entry in entries {
@@ -257,7 +253,7 @@ impl PolicySet {
                             Ok(Parsed::Vap(v)) => {
                                 vaps.insert(v.name.clone(), v);
                             }
-                            Ok(Parsed::Binding(b)) => bindings.push((b, entry.severity)),
+                            Ok(Parsed::Binding(b)) => bindings.push((*b, entry.severity)),
                             Ok(Parsed::Resource(j)) => set.resources.add(j),
                             Ok(Parsed::Skip) => {}
                             Err(e) => set.errors.push(e),
@@ -269,7 +265,7 @@ impl PolicySet {
                 let (c, errs) = Conftest::load(&rego_files, &namespaces, entry.severity);
                 set.errors.extend(errs);
                 if let Some(c) = c {
-                    set.policies.push(Policy::Conftest(c));
+                    set.policies.push(Policy::Conftest(Box::new(c)));
                 }
             }
         }
@@ -289,7 +285,7 @@ impl PolicySet {
             let kind = d.json.get("kind").and_then(Json::as_str).unwrap_or("");
             match templates.get(kind) {
                 Some(t) => match Constraint::parse(&d, t.clone(), sev, engine) {
-                    Ok(c) => set.policies.push(Policy::Gatekeeper(c)),
+                    Ok(c) => set.policies.push(Policy::Gatekeeper(Box::new(c))),
                     Err(e) => set.errors.push(e),
                 },
                 None => set.errors.push(d.err(
@@ -300,7 +296,9 @@ impl PolicySet {
         }
         for (b, sev) in bindings {
             match vaps.get(&b.policy_name) {
-                Some(p) => set.policies.push(Policy::Vap(b.bind(p.clone(), sev))),
+                Some(p) => set
+                    .policies
+                    .push(Policy::Vap(Box::new(b.bind(p.clone(), sev)))),
                 None => set.errors.push(PolicyError {
                     file: b.file.clone(),
                     line: None,
@@ -334,7 +332,7 @@ fn classify(d: &Doc<'_>) -> Result<Parsed, PolicyError> {
             Parsed::Vap(Arc::new(Vap::parse(d)?))
         }
         ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => {
-            Parsed::Binding(Binding::parse(d)?)
+            Parsed::Binding(Box::new(Binding::parse(d)?))
         }
         ("config.gatekeeper.sh", _) | ("kubefort.io", _) => Parsed::Skip,
         _ => Parsed::Resource(d.json.clone()),

@@ -267,7 +267,7 @@ impl Conftest {
                     severity = c[1].parse().ok();
                 }
                 if let Some(c) = head.captures(line) {
-                    if !namespaces.iter().any(|n| *n == pkg) {
+                    if !namespaces.contains(&pkg) {
                         continue;
                     }
                     let rule = format!("{}{}", &c[1], c.get(2).map_or("", |m| m.as_str()));

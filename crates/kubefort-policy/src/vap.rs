@@ -544,7 +544,7 @@ impl Vap {
         input: &mut Input<'_>,
         params: Option<&Json>,
         gatekeeper_params: Option<&Json>,
-    ) -> Option<Vec<(String, Option<String>, Option<String>)>> {
+    ) -> Option<Vec<Outcome>> {
         input.prepare_cel();
         let params_val: Box<dyn Val> = match params {
             Some(p) => to_val(json_to_cel(p)),
@@ -665,6 +665,9 @@ fn type_name(v: &cel::Value) -> String {
         Json::Object(_) => "map".into(),
     }
 }
+
+/// A failed validation: message, reason, field path.
+pub(crate) type Outcome = (String, Option<String>, Option<String>);
 
 /// The variables an expression sees.
 struct Activation<'a> {
