@@ -250,7 +250,7 @@ fn policy_test_passes_fails_and_errs_with_ci_exit_codes() {
     let o = run(&["policy", "test", "examples/policies"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.trim_end().ends_with("6 passed, 0 failed"), "{out}");
+    assert!(out.trim_end().ends_with("7 passed, 0 failed"), "{out}");
 
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
