@@ -18,6 +18,8 @@ pub struct RunConfig {
     pub kubeconfig: Option<PathBuf>,
     /// Worker threads (default: one per core).
     pub threads: Option<usize>,
+    /// Checks beside the rules (user policies: Rego, CEL).
+    pub dynamic: Vec<Arc<dyn kubefort_core::DynamicCheck>>,
 }
 
 async fn namespace_lookup(
@@ -44,7 +46,10 @@ pub fn run(config: RunConfig) -> Result<(), String> {
         key: config.key.clone(),
     })?);
     let wants_labels = config.policy.namespace_labels;
-    let validator = Validator::new(config.policy)?;
+    let mut validator = Validator::new(config.policy)?;
+    for check in config.dynamic {
+        validator = validator.with_dynamic(check);
+    }
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();
     if let Some(n) = config.threads {

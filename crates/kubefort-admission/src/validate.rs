@@ -154,6 +154,18 @@ impl Validator {
         })
     }
 
+    /// Run `check` (a user policy) beside the rules, for every kind.
+    pub fn with_dynamic(mut self, check: std::sync::Arc<dyn kubefort_core::DynamicCheck>) -> Self {
+        let placeholder = || Engine::new(Vec::new(), Default::default());
+        let base = std::mem::replace(&mut self.base, placeholder());
+        self.base = base.with_dynamic(check.clone());
+        for engine in self.by_kind.values_mut() {
+            let e = std::mem::replace(engine, placeholder());
+            *engine = e.with_dynamic(check.clone());
+        }
+        self
+    }
+
     /// The engine that judges an object of `kind`.
     pub fn engine_for(&self, kind: &str) -> &Engine {
         self.by_kind.get(kind).unwrap_or(&self.base)
@@ -429,6 +441,56 @@ mod tests {
         format!(
             r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{{"uid":"u","kind":{{"group":"","version":"v1","kind":"Pod"}},"namespace":"{namespace}","operation":"CREATE","userInfo":{{"username":"a"}},"object":{object}}}}}"#
         )
+    }
+
+    /// A check supplied at run time (a user policy) judges every kind,
+    /// whichever engine the kind gets.
+    #[test]
+    fn dynamic_checks_run_for_every_kind() {
+        struct DenyAll;
+        impl kubefort_core::DynamicCheck for DenyAll {
+            fn check_object(
+                &self,
+                object: &kubefort_core::object::Object,
+                _: &kubefort_core::ScanScope,
+                out: &mut Vec<kubefort_core::Finding>,
+            ) {
+                out.push(kubefort_core::Finding {
+                    rule: "deny-everything",
+                    severity: kubefort_core::Severity::Critical,
+                    message: "denied by a test policy".into(),
+                    object: object.id.clone(),
+                    path: "metadata".into(),
+                    location: kubefort_core::Location {
+                        file: object.file.clone(),
+                        line: 1,
+                        column: 1,
+                    },
+                    remediation: "",
+                    groups: &["policy"],
+                    suppressed: None,
+                });
+            }
+        }
+        let v = Validator::new(Policy::default())
+            .unwrap()
+            .with_dynamic(std::sync::Arc::new(DenyAll));
+        let pod = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"r/a:1"}]}}"#;
+        let body = review("default", pod);
+        let req = decode(body.as_bytes()).unwrap();
+        let d = v.evaluate(&req, Some(&namespace("default", &[])));
+        assert!(!d.response.allowed);
+        assert!(d.actions.iter().any(|(r, _)| *r == "deny-everything"));
+        let kinds: Vec<&str> = v.by_kind.keys().copied().collect();
+        assert!(!kinds.is_empty());
+        for kind in kinds {
+            assert!(v
+                .engine_for(kind)
+                .scan_str("x.json", &format!(r#"{{"apiVersion":"v1","kind":"{kind}","metadata":{{"name":"x","namespace":"n"}}}}"#))
+                .findings
+                .iter()
+                .any(|f| f.rule == "deny-everything"), "{kind}");
+        }
     }
 
     /// The Pod Security rules read the namespace's labels from the API

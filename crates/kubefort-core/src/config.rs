@@ -49,6 +49,10 @@ pub struct Config {
     /// and parsed by [`Config::resolve_settings`].
     #[serde(default)]
     pub rules: std::collections::BTreeMap<String, serde_json::Value>,
+    /// User policies (Rego, CEL) run beside the rules: files or directories,
+    /// relative to the configuration file (docs/policies.md).
+    #[serde(default)]
+    pub policies: Vec<PolicyConfig>,
 
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -110,6 +114,45 @@ pub struct Suppression {
     #[serde(default)]
     pub names: Vec<String>,
     pub reason: Option<String>,
+}
+
+/// One `policies:` entry: a path, or a path with settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum PolicyConfig {
+    Path(String),
+    Detailed(PolicyEntry),
+}
+
+/// A policy path with its settings.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PolicyEntry {
+    pub path: String,
+    /// Severity of the findings of these policies when the policy sets none.
+    pub severity: Option<Severity>,
+    /// Rego packages queried for conftest-style rules (default `main`).
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+}
+
+impl PolicyConfig {
+    /// The entry with its path resolved against the configuration file's directory.
+    pub fn entry(&self, config_file: Option<&Path>) -> PolicyEntry {
+        let mut e = match self {
+            PolicyConfig::Path(p) => PolicyEntry {
+                path: p.clone(),
+                ..Default::default()
+            },
+            PolicyConfig::Detailed(e) => e.clone(),
+        };
+        if let Some(dir) = config_file.and_then(Path::parent) {
+            if Path::new(&e.path).is_relative() {
+                e.path = dir.join(&e.path).to_string_lossy().into_owned();
+            }
+        }
+        e
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -44,9 +44,34 @@ pub struct Report {
 /// A configured engine.
 pub struct Engine {
     rules: Vec<&'static Rule>,
+    /// Checks supplied at run time (user policies), run beside the rules.
+    dynamic: Vec<Arc<dyn DynamicCheck>>,
     config: Config,
     limits: Limits,
     max_file_size: u64,
+}
+
+/// A check supplied at run time rather than compiled in as a [`Rule`]: user
+/// policies (Rego, CEL). It runs beside the selected rules on every object,
+/// in parallel, and once per scan over the inventory. Its findings are
+/// ordinary findings (suppressions and sorting apply); it names its own rules
+/// in [`Finding::rule`], which, being `&'static str`, must come from a
+/// bounded set of names (an interner), not from leaking per evaluation.
+pub trait DynamicCheck: Send + Sync {
+    /// Whether the check reads the inputs' Namespace objects
+    /// ([`ScanScope::namespaces`]); if so they are collected before any
+    /// object is checked.
+    fn needs_namespaces(&self) -> bool {
+        false
+    }
+    /// Kinds `check_inventory` needs as full objects ([`Inventory::retained`]).
+    fn retain(&self) -> &[String] {
+        &[]
+    }
+    /// Check one object; push findings to `out`.
+    fn check_object(&self, object: &Object, scope: &ScanScope, out: &mut Vec<Finding>);
+    /// Check the whole inventory once per scan, after every object.
+    fn check_inventory(&self, _inventory: &Inventory, _out: &mut Vec<Finding>) {}
 }
 
 /// The outcome for one file; `items` holds what a visitor kept.
@@ -142,10 +167,17 @@ impl Engine {
         let max_file_size = config.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
         Engine {
             rules,
+            dynamic: Vec::new(),
             config,
             limits: Limits::default(),
             max_file_size,
         }
+    }
+
+    /// Add a check supplied at run time (see [`DynamicCheck`]).
+    pub fn with_dynamic(mut self, check: Arc<dyn DynamicCheck>) -> Self {
+        self.dynamic.push(check);
+        self
     }
 
     pub fn with_max_file_size(mut self, bytes: u64) -> Self {
@@ -162,7 +194,7 @@ impl Engine {
     }
 
     /// Kinds that some selected inventory rule needs as full objects.
-    fn retained_kinds(&self) -> HashSet<&'static str> {
+    fn retained_kinds(&self) -> HashSet<&str> {
         self.rules
             .iter()
             .filter_map(|r| match &r.check {
@@ -170,7 +202,16 @@ impl Engine {
                 _ => None,
             })
             .flatten()
+            .chain(
+                self.dynamic
+                    .iter()
+                    .flat_map(|d| d.retain().iter().map(String::as_str)),
+            )
             .collect()
+    }
+
+    fn dynamic_needs_namespaces(&self) -> bool {
+        self.dynamic.iter().any(|d| d.needs_namespaces())
     }
 
     fn needs_namespaces(&self) -> bool {
@@ -181,7 +222,9 @@ impl Engine {
 
     /// Scan files; `progress` is called once per file finished.
     pub fn scan(&self, files: &[SourceFile], progress: &(dyn Fn() + Sync)) -> Report {
-        let pass = if self.needs_namespaces() {
+        let pass = if self.dynamic_needs_namespaces() {
+            NamespacePass::First
+        } else if self.needs_namespaces() {
             NamespacePass::Deferred
         } else {
             NamespacePass::None
@@ -200,7 +243,7 @@ impl Engine {
         };
         let retain = self.retained_kinds();
         let mut scope = self.scope();
-        if self.needs_namespaces() {
+        if self.needs_namespaces() || self.dynamic_needs_namespaces() {
             scope.namespaces = namespaces_in(&src.name, text, &self.limits);
         }
         let o = self.scan_text(&src, text, &retain, &scope, &|e, o, s, out| {
@@ -628,6 +671,11 @@ impl Engine {
                 check(&mut ctx);
             }
         }
+        if all {
+            for d in &self.dynamic {
+                d.check_object(object, scope, &mut out.findings);
+            }
+        }
         if let Some(list) = object.annotation(IGNORE_ANNOTATION) {
             let ignore = Ignore {
                 file: object.file.clone(),
@@ -691,6 +739,9 @@ impl Engine {
                     InventoryCtx::new(&inventory, &rule.meta, &self.config, &mut findings);
                 check(&mut ctx);
             }
+        }
+        for d in &self.dynamic {
+            d.check_inventory(&inventory, &mut findings);
         }
         for mut f in findings {
             if f.suppressed.is_none() && !ignores.is_empty() {

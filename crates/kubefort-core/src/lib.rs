@@ -20,9 +20,9 @@ pub mod value;
 pub mod yaml;
 
 pub use config::Config;
-pub use engine::{select_rules, Engine, Report, Visited};
+pub use engine::{select_rules, DynamicCheck, Engine, Report, Visited};
 pub use finding::{Finding, InputError, Location, ObjectRef, Severity, SkipLevel, Skipped};
 pub use path::FieldPath;
-pub use rule::{Check, ObjectCtx, Rule, RuleMeta, ScanScope};
+pub use rule::{Check, Inventory, ObjectCtx, Rule, RuleMeta, ScanScope};
 pub use settings::{RuleSettings, Validate};
 pub use value::{Node, Pos, Value};

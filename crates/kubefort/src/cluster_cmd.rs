@@ -163,6 +163,9 @@ pub fn run(args: ClusterArgs) -> ExitCode {
         live_objects(&rt, &conn, &engine, &opts, progress_allowed(&args.run));
     let objects = std::mem::take(&mut collection.objects);
     let nobjects = objects.len();
+    let policies = crate::policy_cmd::entries(&args.run.policy, engine.config());
+    let (engine, policy_set, policy_errors) =
+        crate::policy_cmd::attach_objects(engine, &policies, &objects);
     let bootstrap = kubefort_cluster::bootstrap_objects(&objects);
     let graphs = if args.run.html() {
         crate::html_cmd::graphs_of_objects(&engine, &objects)
@@ -175,6 +178,10 @@ pub fn run(args: ClusterArgs) -> ExitCode {
         kubefort_cluster::suppress_bootstrap(&mut report, &bootstrap);
     }
     report.errors.extend(errors);
+    report.errors.extend(policy_errors);
+    report
+        .errors
+        .extend(crate::policy_cmd::evaluation_errors(&policy_set));
     report.errors.sort();
     let source: std::sync::Arc<str> = conn.server.as_str().into();
     for r in &collection.not_served {

@@ -19,6 +19,7 @@ mod cluster_cmd;
 mod html_cmd;
 mod netpol_cmd;
 mod node_cmd;
+mod policy_cmd;
 mod pss_cmd;
 mod rbac_cmd;
 mod webhook_cmd;
@@ -65,6 +66,8 @@ enum Command {
     Audit(Box<audit_cmd::AuditArgs>),
     /// Validating admission webhook: refuse insecure objects at the API server with the scan rules
     Webhook(webhook_cmd::WebhookArgs),
+    /// User policies (Rego, CEL): `policy test` runs their unit tests
+    Policy(policy_cmd::PolicyArgs),
     /// List the rules with their severity, groups and docs
     Rules(RulesArgs),
     /// Print a shell completion script
@@ -153,6 +156,9 @@ struct RunArgs {
     /// Never show a progress bar
     #[arg(long)]
     no_progress: bool,
+    /// User policies to run beside the rules: Rego (.rego, conftest style), Gatekeeper ConstraintTemplates and constraints, ValidatingAdmissionPolicies and bindings (files or directories; repeatable)
+    #[arg(long, value_name = "PATH")]
+    policy: Vec<PathBuf>,
     /// Compare with an earlier JSON report: mark findings new or unchanged and count the fixed ones
     #[arg(long, value_name = "REPORT.json")]
     baseline: Option<PathBuf>,
@@ -189,6 +195,7 @@ fn main() -> ExitCode {
         Command::Node(args) => node_cmd::run(args),
         Command::Audit(args) => audit_cmd::run(*args),
         Command::Webhook(args) => webhook_cmd::run(args),
+        Command::Policy(args) => policy_cmd::run(args),
         Command::Rules(args) => {
             let all = kubefort_rules::all();
             let metas: Vec<&RuleMeta> = all.iter().map(|r| &r.meta).collect();
@@ -318,6 +325,9 @@ fn scan(args: ScanArgs) -> ExitCode {
     }
     let inputs: Vec<Input> = args.paths.iter().map(|p| Input::parse(p)).collect();
     let discovered = discover(&inputs, engine.config());
+    let policies = policy_cmd::entries(&args.run.policy, engine.config());
+    let (engine, policy_set, policy_errors) =
+        policy_cmd::attach(engine, &policies, &discovered.files);
 
     let show_progress = progress_allowed(&args.run) && discovered.files.len() > 1;
     let bar = ProgressBar::with_draw_target(
@@ -342,6 +352,10 @@ fn scan(args: ScanArgs) -> ExitCode {
     let mut report = engine.scan(&discovered.files, &progress);
     bar.finish_and_clear();
     report.errors.extend(discovered.errors);
+    report.errors.extend(policy_errors);
+    report
+        .errors
+        .extend(policy_cmd::evaluation_errors(&policy_set));
     report.errors.sort();
     report.skipped.extend(discovered.skipped);
     report.skipped.sort();

@@ -29,6 +29,9 @@ enum WebhookCommand {
 
 #[derive(Args)]
 struct ServeArgs {
+    /// User policies to enforce beside the rules: Rego, Gatekeeper templates and constraints, ValidatingAdmissionPolicies (repeatable)
+    #[arg(long, value_name = "PATH")]
+    policy: Vec<PathBuf>,
     /// Serving certificate (PEM, chain first); reloaded when the file changes
     #[arg(long, value_name = "FILE")]
     cert: Option<PathBuf>,
@@ -121,6 +124,21 @@ fn serve(a: ServeArgs) -> ExitCode {
         },
         None => Policy::default(),
     };
+    // User policies from --policy and the configuration's `policies:`: a
+    // policy that does not load stops the start, so that nothing runs
+    // with half its rules.
+    let entries = crate::policy_cmd::entries(&a.policy, &policy.scan);
+    let mut dynamic: Vec<std::sync::Arc<dyn kubefort_core::DynamicCheck>> = Vec::new();
+    if !entries.is_empty() {
+        let set = kubefort_policy::PolicySet::load(&entries, &Default::default());
+        if !set.errors.is_empty() {
+            for e in &set.errors {
+                eprintln!("error: policy: {e}");
+            }
+            return ExitCode::from(crate::EXIT_ERROR);
+        }
+        dynamic.push(std::sync::Arc::new(set).check());
+    }
     let options = server::Options {
         max_body_bytes: a.max_body_size,
         max_in_flight: a.max_in_flight,
@@ -137,6 +155,7 @@ fn serve(a: ServeArgs) -> ExitCode {
         options,
         kubeconfig: a.kubeconfig,
         threads: a.threads,
+        dynamic,
     }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

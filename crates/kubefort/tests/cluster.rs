@@ -778,3 +778,40 @@ spec:
         "/apis/apps.example.com/v1alpha1/namespaces/shop/clonesets/web"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_policies_run_on_the_live_objects() {
+    let env = start().await;
+    let client = env.client().await.unwrap();
+    create(&client, example_docs(&["examples/insecure/app.yaml"])).await;
+    let out = kubefort(&[
+        "cluster",
+        "--kubeconfig",
+        env.kubeconfig.to_str().unwrap(),
+        "--no-config",
+        "-f",
+        "json",
+        "-n",
+        "shop",
+        "--policy",
+        "examples/policies/vap/host-network.yaml",
+        "--policy",
+        "examples/policies/rego",
+    ]);
+    let report = json_of(&out);
+    assert_eq!(
+        report["errors"].as_array().unwrap().len(),
+        0,
+        "{:#}",
+        report["errors"]
+    );
+    let on_web: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["object"]["name"] == "web")
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(on_web.contains("no-host-network"), "{on_web:?}");
+    assert!(on_web.iter().any(|r| r.starts_with("main.")), "{on_web:?}");
+}

@@ -121,8 +121,8 @@ fn the_report_of_the_examples_renders_and_filters_in_chromium() {
     assert!(score < 100, "the examples are not all clean: {score}");
     assert!(seen["heatmapCells"].as_u64().unwrap() >= 5);
     assert_eq!(
-        seen["namespaces"], 3,
-        "shop, ci, and cluster-scoped objects"
+        seen["namespaces"], 4,
+        "shop, ci, default (the policy examples' objects), and cluster-scoped objects"
     );
     assert_eq!(seen["topRisks"], 10);
     // The findings table holds every finding; filtering shows the right ones.
